@@ -1,0 +1,1 @@
+"""Paths, typed settings and secrets."""

@@ -1,0 +1,106 @@
+"""Typed, versioned user settings persisted as JSON; a damaged file falls back to defaults."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SETTINGS_VERSION = 1
+
+
+@dataclass
+class ServerSettings:
+    """The stream server. Loopback only unless LAN mode is enabled by the user."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = pick a free port
+    token_ttl_seconds: int = 6 * 3600
+
+
+@dataclass
+class TorrentSettings:
+    """Engine tuning; defaults suit streaming."""
+
+    listen_interface: str = "0.0.0.0"
+    listen_port: int = 0
+    enable_dht: bool = True
+    # Playback wants the next seconds of video, so keep the deadline window a few MiB.
+    readahead_bytes: int = 8 * 1024 * 1024
+
+
+@dataclass
+class UiSettings:
+    fullscreen: bool = False
+
+
+@dataclass
+class Settings:
+    """Everything a user can change. Features add their own section dataclass here."""
+
+    version: int = SETTINGS_VERSION
+    tmdb_api_key: str = ""
+    language: str = "en-US"
+    server: ServerSettings = field(default_factory=ServerSettings)
+    torrent: TorrentSettings = field(default_factory=TorrentSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+
+    @property
+    def demo_mode(self) -> bool:
+        return not self.tmdb_api_key
+
+
+def _merge(cls: type, data: dict[str, Any]) -> Any:
+    """Build a dataclass from a dict, ignoring unknown keys and keeping defaults for bad ones."""
+    obj = cls()
+    for f in fields(cls):
+        if f.name not in data:
+            continue
+        current = getattr(obj, f.name)
+        value = data[f.name]
+        if hasattr(current, "__dataclass_fields__"):
+            if isinstance(value, dict):
+                setattr(obj, f.name, _merge(type(current), value))
+            continue
+        if isinstance(value, type(current)) and not (
+            isinstance(value, bool) and not isinstance(current, bool)
+        ):
+            setattr(obj, f.name, value)
+        else:
+            log.warning("setting %s has the wrong type (%r); using the default", f.name, value)
+    return obj
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings; a missing or corrupt file gives defaults (the corrupt one is kept aside)."""
+    if not path.exists():
+        return Settings()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("settings root is not an object")
+    except (OSError, ValueError) as exc:
+        backup = path.with_suffix(".corrupt")
+        log.error("settings file %s is unreadable (%s); using defaults, kept it as %s",
+                  path, exc, backup)
+        try:
+            os.replace(path, backup)
+        except OSError:
+            pass
+        return Settings()
+    settings = _merge(Settings, data)
+    settings.version = SETTINGS_VERSION
+    return settings
+
+
+def save_settings(path: Path, settings: Settings) -> None:
+    """Write atomically so a crash or full disk never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2), encoding="utf-8")
+    os.replace(tmp, path)
