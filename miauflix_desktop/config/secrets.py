@@ -21,7 +21,7 @@ def _keyring_usable() -> bool:
         if isinstance(backend, fail.Keyring):
             return False
         # The chainer with no real backends behind it is as good as "fail".
-        return not (getattr(backend, "backends", None) == [])
+        return getattr(backend, "backends", None) != []
     except Exception:  # a broken D-Bus or keyring config must not stop the app
         log.info("no usable keyring backend", exc_info=True)
         return False

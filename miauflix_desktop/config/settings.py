@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -88,10 +89,8 @@ def load_settings(path: Path) -> Settings:
         backup = path.with_suffix(".corrupt")
         log.error("settings file %s is unreadable (%s); using defaults, kept it as %s",
                   path, exc, backup)
-        try:
+        with contextlib.suppress(OSError):
             os.replace(path, backup)
-        except OSError:
-            pass
         return Settings()
     settings = _merge(Settings, data)
     settings.version = SETTINGS_VERSION

@@ -1,0 +1,1 @@
+"""Serving torrent-backed files over HTTP: Range parsing, signed tokens, routes, server."""

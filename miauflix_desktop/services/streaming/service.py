@@ -1,0 +1,138 @@
+"""StreamService: turns "play media X" into a signed stream URL backed by a torrent file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import mimetypes
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from miauflix_desktop.core.errors import StreamError, TokenError, TorrentError
+from miauflix_desktop.core.media import PlayTarget
+from miauflix_desktop.services.storage.repositories import MovieRepository
+from miauflix_desktop.services.streaming.tokens import StreamClaim, TokenSigner
+from miauflix_desktop.services.torrent.reader import FileReader
+from miauflix_desktop.services.torrent.session import TorrentEngine, TorrentSpec
+from miauflix_desktop.services.torrent.torrent import Torrent
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".ts", ".m2ts", ".wmv"}
+# mimetypes on minimal systems does not know Matroska; players and TVs key off these.
+EXTRA_TYPES = {".mkv": "video/x-matroska", ".webm": "video/webm", ".ts": "video/mp2t",
+               ".m2ts": "video/mp2t", ".m4v": "video/mp4"}
+# Finishing a resume position this close to the end means "watched": start over next time.
+RESTART_IF_WITHIN_S = 30.0
+
+PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
+
+
+@dataclass(frozen=True)
+class OpenFile:
+    """A torrent file ready to serve: its reader factory, size and content type."""
+
+    torrent: Torrent
+    file_index: int
+    size: int
+    name: str
+    content_type: str
+
+    def reader(self) -> FileReader:
+        return self.torrent.open_file(self.file_index)
+
+
+def content_type_for(name: str) -> str:
+    ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    return EXTRA_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+class StreamService:
+    """Implements the UI's PlayPort and resolves tokens for the HTTP routes."""
+
+    def __init__(self, movies: MovieRepository, engine: TorrentEngine, signer: TokenSigner,
+                 base_url: Callable[[], str], token_ttl: int,
+                 peer_hints: PeerHints | None = None) -> None:
+        self._movies = movies
+        self._engine = engine
+        self._signer = signer
+        self._base_url = base_url
+        self._ttl = token_ttl
+        self._peer_hints = peer_hints or (lambda _h: ())
+        self._open: dict[tuple[int, int], OpenFile] = {}
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        self._open.clear()
+
+    async def open(self, media_id: int) -> PlayTarget:
+        movie = await asyncio.to_thread(self._movies.get, media_id)
+        if movie is None:
+            raise StreamError(f"No film with id {media_id}.")
+        source = await asyncio.to_thread(self._movies.best_source, media_id)
+        if source is None:
+            raise StreamError(f"No source found yet for “{movie.title}”.")
+        opened = await self._open_source(source.id)
+        token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl)
+        progress = await asyncio.to_thread(self._movies.progress, media_id)
+        start = 0.0
+        if progress and progress.position > 0 and (
+            progress.duration <= 0 or progress.position < progress.duration - RESTART_IF_WITHIN_S
+        ):
+            start = progress.position
+        return PlayTarget(media_id, movie.title, f"{self._base_url()}/stream/{token}", start)
+
+    async def save_position(self, media_id: int, position: float, duration: float) -> None:
+        await asyncio.to_thread(self._movies.save_progress, media_id, position, duration)
+
+    async def _open_source(self, source_id: int, file_index: int | None = None) -> OpenFile:
+        async with self._lock:
+            key_any = next((k for k in self._open if k[0] == source_id
+                            and (file_index is None or k[1] == file_index)), None)
+            if key_any is not None:
+                return self._open[key_any]
+            source = await asyncio.to_thread(self._movies.get_source, source_id)
+            if source is None:
+                raise StreamError("This source no longer exists.")
+            spec = TorrentSpec(torrent_bytes=source.torrent,
+                               magnet=None if source.torrent else source.magnet_link,
+                               peers=self._peer_hints(source.hash))
+            try:
+                torrent = await self._engine.add(spec)
+                meta = await torrent.metadata()
+            except TorrentError as exc:
+                raise StreamError(f"The source cannot be opened: {exc}") from exc
+            if file_index is None:
+                videos = [f for f in meta.files if _ext(f.path) in VIDEO_EXTENSIONS] or list(
+                    meta.files)
+                chosen = max(videos, key=lambda f: f.size)
+            else:
+                matches = [f for f in meta.files if f.index == file_index]
+                if not matches:
+                    raise StreamError("The token names a file that is not in the torrent.")
+                chosen = matches[0]
+            name = chosen.path.rsplit("/", 1)[-1]
+            opened = OpenFile(torrent, chosen.index, chosen.size, name, content_type_for(name))
+            self._open[(source_id, chosen.index)] = opened
+            return opened
+
+    async def resolve(self, token: str) -> OpenFile:
+        """Verify a token and return the file it grants; TokenError for anything forged."""
+        claim: StreamClaim = self._signer.verify(token)
+        source = await asyncio.to_thread(self._movies.get_source, claim.source_id)
+        if source is None or source.movie_id != claim.media_id:
+            raise TokenError("token names a source of another film")
+        return await self._open_source(claim.source_id, claim.file_index)
+
+    def issue_token(self, media_id: int, source_id: int, file_index: int) -> str:
+        return self._signer.issue(media_id, source_id, file_index, self._ttl)
+
+
+def _ext(path: str) -> str:
+    return "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
+
+
+__all__ = ["OpenFile", "StreamService", "TokenError", "content_type_for"]
