@@ -20,6 +20,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     common.add_argument("--demo", action="store_true",
                         help="use the offline demo library even when a TMDB key is set")
+    # Tests and benchmarks use short demo clips to stay fast; not for users.
+    common.add_argument("--demo-duration", type=float, default=None, help=argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(prog="miauflix-desktop", parents=[common],
                                      description="Miauflix Desktop media center")

@@ -91,7 +91,8 @@ def run_serve(args: argparse.Namespace, paths: AppPaths) -> int:
     if not demo:
         raise MiauflixError("Nothing to serve yet: pass --demo to serve the demo library.")
     step("programs", lambda: check_programs(ui=False))
-    container = step("container", lambda: build_container(paths, settings, demo=True))
+    container = step("container", lambda: build_container(
+        paths, settings, demo=True, demo_duration_s=args.demo_duration))
     asyncio.run(_serve(container))
     return 0
 
@@ -134,7 +135,8 @@ def run_app(args: argparse.Namespace, paths: AppPaths) -> int:
     step("graphics", ui_app.configure_graphics)
     qt_app, loop = step("qt", lambda: ui_app.create_qt_app(sys.argv[:1]))
     demo = True if args.demo else None
-    container = step("container", lambda: build_container(paths, settings, demo=demo))
+    container = step("container", lambda: build_container(
+        paths, settings, demo=demo, demo_duration_s=args.demo_duration))
     with loop:
         return loop.run_until_complete(_run_ui(container, qt_app))
 
