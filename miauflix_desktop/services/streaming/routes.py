@@ -83,4 +83,4 @@ async def stream(request: web.Request) -> web.StreamResponse:
 
 def add_stream_routes(app: web.Application, resolver: Resolver) -> None:
     app[RESOLVER_KEY] = resolver
-    app.router.add_route("GET", "/stream/{token}", stream)  # aiohttp adds HEAD for GET
+    app.router.add_get("/stream/{token}", stream, allow_head=True)
