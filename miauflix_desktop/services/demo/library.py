@@ -106,7 +106,10 @@ class DemoLibrary:
             self._ready.set()
 
     async def _torrent_for(self, asset: DemoAsset, regenerate: bool = False) -> bytes:
-        path = self._torrents / f"{asset.title.slug}.torrent"
+        # Keyed by the media file's size and mtime: regenerated media gets a new torrent
+        # up front instead of failing the seeder's check first.
+        st = asset.media_path.stat()
+        path = self._torrents / f"{asset.title.slug}-{st.st_size}-{st.st_mtime_ns}.torrent"
         if path.exists() and not regenerate:
             data = path.read_bytes()
             try:
@@ -116,6 +119,8 @@ class DemoLibrary:
                 log.warning("demo torrent %s is damaged; making it again", path)
         data = await asyncio.to_thread(make_torrent, asset.content_dir / asset.media_path.name)
         path.parent.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob(f"{asset.title.slug}-*.torrent"):
+            stale.unlink(missing_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(path)
