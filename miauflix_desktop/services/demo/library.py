@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +52,7 @@ class DemoLibrary:
         self._entries: list[DemoEntry] = []
         self._hashes: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._cancel = threading.Event()
         self._ready = asyncio.Event()
         self.error: str | None = None
         self.progress: str = "Preparing the demo library…"
@@ -73,6 +75,8 @@ class DemoLibrary:
             raise MiauflixError(self.error)
 
     async def stop(self) -> None:
+        # The ffmpeg thread cannot be cancelled by asyncio; the event kills ffmpeg.
+        self._cancel.set()
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -87,7 +91,8 @@ class DemoLibrary:
     async def _prepare(self) -> None:
         try:
             assets = await asyncio.to_thread(
-                ensure_demo_media, self._root, duration_s=self._duration, progress=self._report
+                ensure_demo_media, self._root, duration_s=self._duration, progress=self._report,
+                cancel=self._cancel,
             )
             entries = []
             for n, asset in enumerate(assets):
@@ -135,7 +140,8 @@ class DemoLibrary:
             log.warning("demo %s does not match its torrent; regenerating", asset.title.slug)
             shutil.rmtree(asset.content_dir, ignore_errors=True)
             assets = await asyncio.to_thread(
-                ensure_demo_media, self._root, duration_s=self._duration, progress=self._report
+                ensure_demo_media, self._root, duration_s=self._duration, progress=self._report,
+                cancel=self._cancel,
             )
             asset = next(a for a in assets if a.title.slug == asset.title.slug)
             data = await self._torrent_for(asset, regenerate=True)
