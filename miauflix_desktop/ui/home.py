@@ -1,0 +1,78 @@
+"""HomeViewModel: loads the Home shelves from the CatalogPort into a list model for QML."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Property, QObject, Signal, Slot
+
+from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.media import CatalogPort
+from miauflix_desktop.ui.list_models import ShelfListModel
+from miauflix_desktop.ui.tasks import OwnedTasks
+
+log = logging.getLogger(__name__)
+
+
+def user_message(exc: BaseException, fallback: str) -> str:
+    """Our own errors carry a message fit for the screen; anything else gets the fallback."""
+    if isinstance(exc, MiauflixError):
+        return str(exc)
+    return fallback
+
+
+class HomeViewModel(QObject):
+    loadingChanged = Signal()
+    errorChanged = Signal()
+
+    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._catalog = catalog
+        self._shelves = ShelfListModel(self)
+        self._loading = False
+        self._error = ""
+        self._tasks = OwnedTasks("home")
+
+    def _get_shelves(self) -> ShelfListModel:
+        return self._shelves
+
+    def _get_loading(self) -> bool:
+        return self._loading
+
+    def _get_error(self) -> str:
+        return self._error
+
+    shelves = Property(QObject, _get_shelves, constant=True)
+    loading = Property(bool, _get_loading, notify=loadingChanged)
+    error = Property(str, _get_error, notify=errorChanged)
+
+    @Slot()
+    def reload(self) -> None:
+        self._tasks.spawn("load", self._load())
+
+    async def _load(self) -> None:
+        self._set_loading(True)
+        self._set_error("")
+        try:
+            shelves = await self._catalog.home_shelves()
+            self._shelves.set_shelves(shelves)
+            if not self._shelves.rowCount():
+                self._set_error("Nothing to show yet.")
+        except Exception as exc:
+            log.warning("home shelves failed: %s", exc, exc_info=not isinstance(exc, MiauflixError))
+            self._set_error(user_message(exc, "The library could not be loaded."))
+        finally:
+            self._set_loading(False)
+
+    def _set_loading(self, value: bool) -> None:
+        if value != self._loading:
+            self._loading = value
+            self.loadingChanged.emit()
+
+    def _set_error(self, value: str) -> None:
+        if value != self._error:
+            self._error = value
+            self.errorChanged.emit()
+
+    async def aclose(self) -> None:
+        await self._tasks.aclose()

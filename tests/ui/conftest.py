@@ -1,0 +1,99 @@
+"""UI test fixtures: offscreen Qt in this process, a qasync loop, fake ports over real HTTP.
+
+The OpenGL screenshot test runs in a subprocess (tests/ui/gl_scenario.py) because the Qt
+platform (offscreen here, xcb there) is fixed per process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# Must be set before QGuiApplication exists (pytest-qt creates it lazily).
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ.setdefault("QT_QUICK_CONTROLS_STYLE", "Basic")
+
+import pytest
+import qasync
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtQuick import QQuickWindow
+
+from miauflix_desktop.services.playback.player import PlayerService
+from miauflix_desktop.ui.details import DetailsViewModel
+from miauflix_desktop.ui.graphics import set_numeric_locale
+from miauflix_desktop.ui.home import HomeViewModel
+from miauflix_desktop.ui.navigator import AppViewModel
+from miauflix_desktop.ui.player_vm import PlayerViewModel
+from miauflix_desktop.ui.shell import UiShell
+from tests.ui.fakes import Ports, build_ports
+
+
+@pytest.fixture(scope="session")
+def qapp_cls() -> type[QGuiApplication]:
+    return QGuiApplication
+
+
+@pytest.fixture(scope="session")
+def aloop(qapp: QGuiApplication) -> Iterator[qasync.QEventLoop]:
+    set_numeric_locale()  # mpv refuses to start under a non-C LC_NUMERIC
+    qapp.setQuitOnLastWindowClosed(False)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+def run(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], timeout: float = 30
+) -> Any:
+    """Drive a test scenario on the qasync loop (Qt events are processed meanwhile)."""
+    return loop.run_until_complete(asyncio.wait_for(coro, timeout))
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def ports(aloop: qasync.QEventLoop, media_dir: Path) -> Iterator[Ports]:
+    built = run(aloop, build_ports(media_dir), timeout=120)
+    yield built
+    run(aloop, built.aclose())
+
+
+@dataclass
+class UiHarness:
+    shell: UiShell
+    window: QQuickWindow
+    app: AppViewModel
+    home: HomeViewModel
+    details: DetailsViewModel
+    player_vm: PlayerViewModel
+    player: PlayerService
+    ports: Ports
+    loop: qasync.QEventLoop
+
+
+@pytest.fixture
+def ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+    """The whole UI over fake ports, as the container would wire it (vo=null: offscreen)."""
+    ports.catalog.fail_home = False
+    ports.play.fail_open = False
+    player = PlayerService(vo="null", ao="null", hwdec="no")
+    run(aloop, player.start())
+    home = HomeViewModel(ports.catalog)
+    details = DetailsViewModel(ports.catalog)
+    player_vm = PlayerViewModel(ports.play, player)
+    app = AppViewModel(home, details, player_vm, fullscreen=False)
+    shell = UiShell(app, player_vm)
+    window = shell.load()
+    window.requestActivate()
+    harness = UiHarness(shell, window, app, home, details, player_vm, player, ports, aloop)
+    yield harness
+    run(aloop, shell.close())

@@ -1,0 +1,137 @@
+"""Keyboard/remote navigation through the real QML shell (offscreen, vo=null player)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from tests.ui.conftest import UiHarness, run
+from tests.ui.helpers import all_items, focused_name, item, press, visible_focus_items, wait_until
+
+
+async def _home_ready(ui: UiHarness) -> None:
+    await wait_until(lambda: focused_name(ui.window).startswith("card_"), 10, "a focused card")
+
+
+def test_home_shows_shelves_and_demo(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        assert item(ui.window, "homeShelf_featured").isVisible()
+        assert item(ui.window, "homeShelf_demo").isVisible()
+        assert focused_name(ui.window) == "card_featured_1"
+        badges = [b for b in all_items(ui.window)
+                  if b.objectName() == "demoBadge" and b.isVisible()]
+        assert badges, "demo titles carry a visible DEMO badge"
+
+    run(ui.loop, scenario())
+
+
+def test_arrow_keys_move_focus_with_one_visible_indicator(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        shown = visible_focus_items(ui.window)
+        assert [i.objectName() for i in shown] == ["card_featured_1"]
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "card_featured_2"
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "card_featured_3"
+        await press(ui.window, Qt.Key.Key_Right)  # end of the shelf: focus stays
+        assert focused_name(ui.window) == "card_featured_3"
+        await press(ui.window, Qt.Key.Key_Left)
+        assert focused_name(ui.window) == "card_featured_2"
+        await press(ui.window, Qt.Key.Key_Down)
+        assert focused_name(ui.window).startswith("card_demo_")
+        await press(ui.window, Qt.Key.Key_Up)
+        assert focused_name(ui.window) == "card_featured_2"
+        await wait_until(lambda: len(visible_focus_items(ui.window)) == 1, 2)
+        assert [i.objectName() for i in visible_focus_items(ui.window)] == ["card_featured_2"]
+        focused = item(ui.window, "card_featured_2")
+        await wait_until(lambda: focused.scale() > 1.0, 2, "focused card scales up")
+        assert item(ui.window, "card_featured_1").scale() == 1.0
+
+    run(ui.loop, scenario())
+
+
+def test_enter_details_play_and_back(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "card_featured_2"
+
+        await press(ui.window, Qt.Key.Key_Return)
+        await wait_until(lambda: ui.details.property("title") == "Test Pattern", 5)
+        await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
+        assert ui.app.property("screen") == "details"
+        assert [i.objectName() for i in visible_focus_items(ui.window)] == ["detailsPlayButton"]
+
+        await press(ui.window, Qt.Key.Key_Return)
+        assert ui.app.property("screen") == "player"
+        await wait_until(lambda: item(ui.window, "playerView").isVisible(), 5)
+        await wait_until(lambda: ui.player.state.started, 10, "first frame")
+        assert ui.player_vm.property("title") == "Test Pattern"
+        assert not ui.player_vm.property("loading")
+        await wait_until(lambda: ui.player.state.position >= 1.0, 10, "playback advances")
+
+        # Space pauses and resumes; Right seeks forward.
+        await press(ui.window, Qt.Key.Key_Space)
+        await wait_until(lambda: ui.player_vm.property("paused"), 5, "paused")
+        await press(ui.window, Qt.Key.Key_MediaTogglePlayPause)
+        await wait_until(lambda: not ui.player_vm.property("paused"), 5, "resumed")
+        before = ui.player.state.position
+        await press(ui.window, Qt.Key.Key_Menu)  # accepted, shows the overlay
+        await press(ui.window, Qt.Key.Key_Right)
+        await wait_until(lambda: ui.player.state.position >= before + 5, 5, "seek +10 s")
+        assert item(ui.window, "playerOverlay").isVisible()
+
+        await press(ui.window, Qt.Key.Key_Escape)
+        assert ui.app.property("screen") == "details"
+        await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
+        await ui.player_vm.wait_closed()
+        assert ui.player.state.idle
+        saved = ui.ports.play.saved[-1]
+        assert saved[0] == 2 and saved[1] > 5 and abs(saved[2] - 10) < 0.5
+
+        await press(ui.window, Qt.Key.Key_Backspace)
+        assert ui.app.property("screen") == "home"
+        await wait_until(lambda: focused_name(ui.window) == "card_featured_2", 5,
+                         "same card focused after Back")
+        assert [i.objectName() for i in visible_focus_items(ui.window)] == ["card_featured_2"]
+        await press(ui.window, Qt.Key.Key_Escape)  # Back on Home stays on Home
+        assert ui.app.property("screen") == "home"
+
+    run(ui.loop, scenario(), timeout=60)
+
+
+def test_port_errors_show_as_messages(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        ui.ports.play.fail_open = True
+        await press(ui.window, Qt.Key.Key_Return)
+        await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
+        await press(ui.window, Qt.Key.Key_Return)
+        await wait_until(lambda: ui.player_vm.property("error") != "", 5)
+        message = item(ui.window, "playerMessage")
+        assert "No source could be found" in message.property("text")
+        assert "Traceback" not in message.property("text")
+        assert message.isVisible()
+        assert not ui.player_vm.property("loading")
+        await press(ui.window, Qt.Key.Key_Escape)
+        assert ui.app.property("screen") == "details"
+
+        ui.ports.catalog.fail_home = True
+        ui.home.reload()
+        await wait_until(lambda: ui.home.property("error") != "", 5)
+        text = item(ui.window, "homeError").property("text")
+        assert text == "The catalog is unavailable right now."
+
+    run(ui.loop, scenario())
+
+
+def test_fullscreen_toggle(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        await press(ui.window, Qt.Key.Key_F11)
+        assert ui.app.property("fullscreen") is True
+        await press(ui.window, Qt.Key.Key_F11)
+        assert ui.app.property("fullscreen") is False
+
+    run(ui.loop, scenario())
