@@ -130,10 +130,9 @@ async def _serve(container: Container) -> None:
 def run_app(args: argparse.Namespace, paths: AppPaths) -> int:
     settings = step("settings", lambda: apply_args(load_settings(paths.settings_file), args))
     step("programs", lambda: check_programs(ui=True))
-    from miauflix_desktop.ui import app as ui_app
+    from miauflix_desktop.ui.app import create_qt_app
 
-    step("graphics", ui_app.configure_graphics)
-    qt_app, loop = step("qt", lambda: ui_app.create_qt_app(sys.argv[:1]))
+    qt_app, loop = step("qt", lambda: create_qt_app(sys.argv[:1]))
     demo = True if args.demo else None
     container = step("container", lambda: build_container(
         paths, settings, demo=demo, demo_duration_s=args.demo_duration))
@@ -142,31 +141,43 @@ def run_app(args: argparse.Namespace, paths: AppPaths) -> int:
 
 
 async def _run_ui(container: Container, qt_app: object) -> int:
-    from miauflix_desktop.ui import app as ui_app
+    from PySide6.QtCore import QTimer
 
+    from miauflix_desktop.container import build_ui
+
+    loop = asyncio.get_running_loop()
     done = asyncio.Event()
-    # Qt owns the main loop, so POSIX signals are polled into asyncio from a Python
-    # handler; SIGINT/SIGTERM then close the window the same way the user would.
-    previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT,
-                                                                      signal.SIGTERM)}
-    wakeup = ui_app.keep_python_signals_alive(qt_app)
+
+    def request_quit(*_: object) -> None:
+        loop.call_soon_threadsafe(done.set)
+
+    # Qt runs the main loop in C++, so Python only sees a POSIX signal when it next runs
+    # bytecode; a cheap timer makes that happen within 200 ms. SIGINT/SIGTERM then take
+    # the same ordered path as closing the window.
+    previous = {s: signal.signal(s, request_quit) for s in (signal.SIGINT, signal.SIGTERM)}
+    ticker = QTimer()
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
+
+    ui = step("ui", lambda: build_ui(container))
+    container.extra_services.append(("player", ui.player))
     lifecycle = container.lifecycle()
-    shell = None
+    shell = ui.shell
     try:
-        player = ui_app.build_player()
-        lifecycle_extra = [("player", player)]
-        container.extra_services.extend(lifecycle_extra)
-        lifecycle = container.lifecycle()
         await lifecycle.start()
-        shell = ui_app.build_shell(container, player)
-        shell.load(on_closed=done.set)
+        window = step("window", shell.load)  # type: ignore[attr-defined]
+        window.closing.connect(request_quit)
         await done.wait()
     finally:
         log.info("shutting down")
-        if shell is not None:
-            await shell.close()
+        # The shell first: it leaves the player, frees mpv's render context on the render
+        # thread and stops mpv, so the stream server has no open stream when it closes.
+        try:
+            await shell.close()  # type: ignore[attr-defined]
+        except Exception:
+            log.exception("the window did not close cleanly")
         await lifecycle.stop()
-        wakeup.stop()
+        ticker.stop()
         for s, h in previous.items():
             signal.signal(s, h)
     return 0

@@ -84,3 +84,35 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool | None = 
     library = LibraryService(movies, demo_library)
     return Container(paths, settings, secrets, database, movies, engine, seeder, demo_library,
                      streams, server, library)
+
+
+@dataclass
+class UiParts:
+    """The UI half of the composition root: the player service and the QML shell."""
+
+    player: Service
+    shell: object  # ui.shell.UiShell; typed loosely so `serve` never imports Qt
+
+
+def build_ui(container: Container) -> UiParts:
+    """Build PlayerService, the view models and the shell (Qt must already exist)."""
+    from miauflix_desktop.config.settings import save_settings
+    from miauflix_desktop.services.playback.player import PlayerService
+    from miauflix_desktop.ui.details import DetailsViewModel
+    from miauflix_desktop.ui.home import HomeViewModel
+    from miauflix_desktop.ui.navigator import AppViewModel
+    from miauflix_desktop.ui.player_vm import PlayerViewModel
+    from miauflix_desktop.ui.shell import UiShell
+
+    player = PlayerService(vo="libmpv")
+    home = HomeViewModel(container.library)
+    details = DetailsViewModel(container.library)
+    player_vm = PlayerViewModel(container.streams, player)
+    app_vm = AppViewModel(home, details, player_vm, fullscreen=container.settings.ui.fullscreen)
+
+    def remember_fullscreen() -> None:
+        container.settings.ui.fullscreen = bool(app_vm.fullscreen)
+        save_settings(container.paths.settings_file, container.settings)
+
+    app_vm.fullscreenChanged.connect(remember_fullscreen)
+    return UiParts(player, UiShell(app_vm, player_vm))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-# Short clips keep the suite fast; long enough for "plays to 3 s" and "seek to 80 %".
-DEMO_DURATION = 12.0
+from tests.demo_cache import DEMO_DURATION, link_demo_media
+
 STARTUP_TIMEOUT = 240.0
 
 
@@ -48,6 +48,7 @@ def serve_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory) -> DemoServer:
     data_dir = tmp_path_factory.mktemp("serve-data")
+    link_demo_media(data_dir)
     stderr_path = data_dir / "serve.stderr"
     with open(stderr_path, "wb") as err:
         proc = subprocess.Popen(

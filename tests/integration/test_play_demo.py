@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from miauflix_desktop.services.playback.player import PlayerService
-from tests.integration.conftest import DEMO_DURATION
+from tests.demo_cache import DEMO_DURATION
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -1,6 +1,6 @@
 """Subprocess scenario for the OpenGL test: real X (Xvfb), xcb + OpenGL, mpv in QML.
 
-Usage: python -m tests.ui.gl_scenario OUT_DIR MEDIA_DIR
+Usage: python -m tests.ui.gl_scenario OUT_DIR DATA_DIR
 Saves home.png, details.png, player.png to OUT_DIR and writes OUT_DIR/result.json with
 pixel statistics of the mpv item's area. Separate process: the Qt platform is per process.
 """
@@ -37,27 +37,35 @@ def region_stats(image: QImage, x0: int, y0: int, x1: int, y1: int, step: int = 
             "distinct_colours": len(colours)}
 
 
-async def scenario(out_dir: Path, media_dir: Path) -> dict:
+async def scenario(out_dir: Path, data_dir: Path) -> dict:
+    """The real composition: container (demo swarm, engine, server) + build_ui."""
+    from miauflix_desktop.config.paths import AppPaths
+    from miauflix_desktop.config.secrets import SecretStore
+    from miauflix_desktop.config.settings import Settings
+    from miauflix_desktop.container import build_container, build_ui
     from miauflix_desktop.services.playback.player import PlayerService
-    from miauflix_desktop.ui.details import DetailsViewModel
     from miauflix_desktop.ui.graphics import OPENGL, scene_graph_api
-    from miauflix_desktop.ui.home import HomeViewModel
-    from miauflix_desktop.ui.navigator import AppViewModel
-    from miauflix_desktop.ui.player_vm import PlayerViewModel
     from miauflix_desktop.ui.shell import UiShell
-    from tests.ui.fakes import build_ports
+    from tests.demo_cache import DEMO_DURATION, link_demo_media
     from tests.ui.helpers import focused_name, item, press, wait_until
 
-    ports = await build_ports(media_dir)
-    player = PlayerService(vo="libmpv", ao="null", hwdec="no")
-    await player.start()
-    player_vm = PlayerViewModel(ports.play, player)
-    app = AppViewModel(HomeViewModel(ports.catalog), DetailsViewModel(ports.catalog), player_vm)
-    shell = UiShell(app, player_vm)
+    paths = AppPaths(data_dir)
+    link_demo_media(data_dir)
+    container = build_container(
+        paths, Settings(), demo=True, demo_duration_s=DEMO_DURATION,
+        secrets=SecretStore(paths.secrets_dir, use_keyring=False),
+    )  # fmt: skip
+    ui = build_ui(container)
+    player = ui.player
+    shell = ui.shell
+    assert isinstance(player, PlayerService) and isinstance(shell, UiShell)
+    container.extra_services.append(("player", player))
+    lifecycle = container.lifecycle()
+    await lifecycle.start()
     window = shell.load()
     result: dict = {}
     try:
-        await wait_until(lambda: focused_name(window).startswith("card_"), 15, "home")
+        await wait_until(lambda: focused_name(window).startswith("card_"), 150, "home")
         await asyncio.sleep(1.0)  # posters decode asynchronously
         result["graphics_api"] = str(scene_graph_api(window))
         result["opengl"] = scene_graph_api(window) == OPENGL
@@ -97,13 +105,18 @@ async def scenario(out_dir: Path, media_dir: Path) -> dict:
     finally:
         await shell.close()
         result["render_context_freed"] = not player.render_context_live
-        await ports.aclose()
+        await lifecycle.stop()
+    # Back/close saved where the viewer stopped (the resume position).
+    entry = container.demo.entries[1] if container.demo else None
+    progress = container.movies.progress(entry.movie_id) if entry else None
+    result["saved_position"] = progress.position if progress else None
+    result["demo_duration"] = DEMO_DURATION
     return result
 
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    out_dir, media_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    out_dir, data_dir = Path(sys.argv[1]), Path(sys.argv[2])
     out_dir.mkdir(parents=True, exist_ok=True)
     os.environ["QT_QPA_PLATFORM"] = "xcb"
     # grabWindow() deadlocks with the threaded render loop while mpv renders (GIL).
@@ -112,7 +125,7 @@ def main() -> int:
 
     _app, loop = create_qt_app(sys.argv[:1])
     with loop:
-        result = loop.run_until_complete(asyncio.wait_for(scenario(out_dir, media_dir), 120))
+        result = loop.run_until_complete(asyncio.wait_for(scenario(out_dir, data_dir), 240))
     (out_dir / "result.json").write_text(json.dumps(result, indent=2))
     log.info("result: %s", result)
     return 0

@@ -74,6 +74,11 @@ def _import_mpv() -> Any:
     return mpv
 
 
+def check_libmpv() -> None:
+    """Raise MissingDependencyError naming the package when libmpv cannot be loaded."""
+    _import_mpv()
+
+
 class PlayerService:
     """Lifecycle service owning one mpv handle.
 
