@@ -106,7 +106,7 @@ def build_ui(container: Container) -> UiParts:
 
     player = PlayerService(vo="libmpv")
     home = HomeViewModel(container.library)
-    details = DetailsViewModel(container.library)
+    details = DetailsViewModel(container.library, container.streams)
     player_vm = PlayerViewModel(container.streams, player)
     app_vm = AppViewModel(home, details, player_vm, fullscreen=container.settings.ui.fullscreen)
 

@@ -50,6 +50,13 @@ class CatalogPort(Protocol):
 class PlayPort(Protocol):
     """Opening a stream for playback and remembering where the viewer stopped."""
 
+    async def prepare(self, media_id: int) -> None:
+        """Warm up while the viewer reads Details: source, torrent, peers, first pieces.
+
+        Never raises; Play works without it, only slower.
+        """
+        ...
+
     async def open(self, media_id: int) -> PlayTarget: ...
 
     async def save_position(self, media_id: int, position: float, duration: float) -> None: ...

@@ -7,7 +7,7 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.core.media import CatalogPort, MediaItem
+from miauflix_desktop.core.media import CatalogPort, MediaItem, PlayPort
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.list_models import image_url
 from miauflix_desktop.ui.tasks import OwnedTasks
@@ -29,9 +29,11 @@ class DetailsViewModel(QObject):
     # The navigator listens and opens the player; the view model does not navigate.
     playRequested = Signal(int)
 
-    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+    def __init__(self, catalog: CatalogPort, play: PlayPort | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
+        self._play = play
         self._item: MediaItem | None = None
         self._loading = False
         self._error = ""
@@ -84,6 +86,9 @@ class DetailsViewModel(QObject):
             self._item = None
             self.changed.emit()
         self._tasks.spawn("load", self._load(media_id))
+        if self._play is not None:
+            # Warm the stream while the viewer reads; Play then starts in milliseconds.
+            self._tasks.spawn("prepare", self._play.prepare(media_id))
 
     async def _load(self, media_id: int) -> None:
         self._set_loading(True)

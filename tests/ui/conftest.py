@@ -88,7 +88,7 @@ def ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
     player = PlayerService(vo="null", ao="null", hwdec="no")
     run(aloop, player.start())
     home = HomeViewModel(ports.catalog)
-    details = DetailsViewModel(ports.catalog)
+    details = DetailsViewModel(ports.catalog, ports.play)
     player_vm = PlayerViewModel(ports.play, player)
     app = AppViewModel(home, details, player_vm, fullscreen=False)
     shell = UiShell(app, player_vm)

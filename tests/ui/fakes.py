@@ -147,6 +147,10 @@ class FakePlay:
     saved: list[tuple[int, float, float]] = field(default_factory=list)
     positions: dict[int, float] = field(default_factory=dict)
     fail_open: bool = False
+    prepared: list[int] = field(default_factory=list)
+
+    async def prepare(self, media_id: int) -> None:
+        self.prepared.append(media_id)
 
     async def open(self, media_id: int) -> PlayTarget:
         if self.fail_open:

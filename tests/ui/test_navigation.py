@@ -62,6 +62,8 @@ def test_enter_details_play_and_back(ui: UiHarness) -> None:
         await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
         assert ui.app.property("screen") == "details"
         assert [i.objectName() for i in visible_focus_items(ui.window)] == ["detailsPlayButton"]
+        # Opening Details warms the stream up (source, torrent, peers) before Play.
+        assert ui.ports.play.prepared == [2]
 
         await press(ui.window, Qt.Key.Key_Return)
         assert ui.app.property("screen") == "player"
