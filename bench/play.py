@@ -173,6 +173,8 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=60.0)
+    ap.add_argument("--slow-seeder-kib", type=int, default=2048,
+                    help="upload limit of the seeder for the unbuffered-seek rows")
     ap.add_argument("--data-dir", type=Path, default=None,
                     help="reuse generated demo media between benchmark runs")
     args = ap.parse_args()
@@ -199,14 +201,24 @@ async def main() -> None:
         for entry in demo.entries:
             cold: list[tuple[float, ...]] = []
             warm: list[tuple[float, ...]] = []
+            slow: list[tuple[float, ...]] = []
             ref: list[tuple[float, ...]] = []
             for _ in range(args.runs):
                 cold.append(await torrent_run(entry, movies, signer, demo, work, probe, False))
                 warm.append(await torrent_run(entry, movies, signer, demo, work, probe, True))
+                # A swarm slower than loopback: the 80 % point is surely not downloaded
+                # yet when the seek comes, so this is a seek to an unbuffered point.
+                seeder.set_upload_limit(args.slow_seeder_kib * 1024)
+                try:
+                    slow.append(await torrent_run(entry, movies, signer, demo, work, probe,
+                                                  True))
+                finally:
+                    seeder.set_upload_limit(0)
                 ref.append(await file_run(entry.asset.media_path, probe))
             name = entry.asset.title.filename
             for label, runs in (("torrent, cold (Play adds it)", cold),
                                 ("torrent, warm (Details prepared)", warm),
+                                (f"torrent, warm, seeder {args.slow_seeder_kib} KiB/s", slow),
                                 ("reference: plain file, aiohttp", ref)):
                 rows.append((name, label, *(ms([r[i] for r in runs]) for i in range(3))))
     finally:

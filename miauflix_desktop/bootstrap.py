@@ -166,7 +166,11 @@ async def _run_ui(container: Container, qt_app: object) -> int:
     try:
         await lifecycle.start()
         window = step("window", shell.load)  # type: ignore[attr-defined]
-        window.closing.connect(request_quit)
+        del window
+        # QQuickWindow.closing carries a QQuickCloseEvent PySide cannot convert; Qt emits
+        # lastWindowClosed for the same user action (quit-on-last-window is off, so the
+        # ordered shutdown below runs instead of Qt quitting under it).
+        qt_app.lastWindowClosed.connect(request_quit)  # type: ignore[attr-defined]
         await done.wait()
     finally:
         log.info("shutting down")
