@@ -72,3 +72,19 @@ async def test_port_in_use_moves_to_the_next_free_port():
     finally:
         await server.stop()
         busy.close()
+
+
+def test_missing_libmpv_names_what_to_install(tmp_path):
+    """libmpv hidden from ctypes (as on a machine without libmpv2): a message, no traceback."""
+    code = (
+        "import ctypes.util, sys\n"
+        "real = ctypes.util.find_library\n"
+        "ctypes.util.find_library = lambda n: None if n == 'mpv' else real(n)\n"
+        "from miauflix_desktop.__main__ import main\n"
+        f"sys.exit(main(['--data-dir', {str(tmp_path)!r}]))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=60, env=serve_env())
+    assert r.returncode == 2
+    assert "apt-get install libmpv2" in r.stderr
+    assert "Traceback" not in r.stderr
