@@ -2,22 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+MOVIE = "movie"
+TV = "tv"
 
 
 @dataclass(frozen=True)
 class MediaItem:
-    """One playable title as the UI shows it."""
+    """One film or series as the UI shows it. (kind, id) is unique; ids are per kind."""
 
     id: int
     title: str
     overview: str = ""
     year: int | None = None
     runtime_minutes: int | None = None
-    poster: str | None = None  # local file path or URL; None -> placeholder
+    # A local file path, an http(s) URL, or "tmdb:<size>:<path>" (resolved by the image
+    # cache, e.g. "tmdb:w342:/abc.jpg"); None -> placeholder.
+    poster: str | None = None
     backdrop: str | None = None
     is_demo: bool = False
+    kind: str = MOVIE
+    rating: float | None = None  # TMDB vote average, 0-10
+    genres: tuple[str, ...] = ()
+    tagline: str = ""
+    progress: float | None = None  # 0-1 for "Continue watching", else None
+
+
+@dataclass(frozen=True)
+class Genre:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class SeasonItem:
+    show_id: int
+    number: int
+    title: str
+    overview: str = ""
+    episode_count: int = 0
+    poster: str | None = None
+    year: int | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeItem:
+    id: int
+    show_id: int
+    season_number: int
+    number: int
+    title: str
+    overview: str = ""
+    runtime_minutes: int | None = None
+    still: str | None = None
+    air_date: str = ""
+
+
+# Sort keys for Browse.
+SORT_POPULAR, SORT_RATING, SORT_NEWEST, SORT_TITLE = "popular", "rating", "newest", "title"
 
 
 @dataclass(frozen=True)
@@ -40,11 +85,49 @@ class PlayTarget:
 
 
 class CatalogPort(Protocol):
-    """Read side of the library for the UI."""
+    """Read side of the library for the UI. Every method raises MiauflixError subclasses
+    with a message fit for the screen; none blocks the event loop."""
 
     async def home_shelves(self) -> list[Shelf]: ...
 
-    async def get(self, media_id: int) -> MediaItem: ...
+    async def get(self, media_id: int) -> MediaItem: ...  # a film (kind "movie")
+
+    async def get_show(self, show_id: int) -> MediaItem: ...  # a series (kind "tv")
+
+    async def genres(self, kind: str) -> list[Genre]: ...
+
+    async def browse(self, kind: str, genre_id: int | None, sort: str, offset: int,
+                     limit: int) -> list[MediaItem]: ...
+
+    async def seasons(self, show_id: int) -> list[SeasonItem]: ...
+
+    async def episodes(self, show_id: int, season_number: int) -> list[EpisodeItem]: ...
+
+    async def search(self, query: str, limit: int = 40) -> list[MediaItem]:
+        """Local full-text (prefix) results merged with remote TMDB search when online."""
+        ...
+
+
+class SetupPort(Protocol):
+    """First run: the TMDB key and language, or skip to the demo library."""
+
+    def needs_setup(self) -> bool: ...
+
+    async def check_key(self, key: str) -> None:
+        """Raise MiauflixError("TMDB key rejected ...") on 401, another on network errors."""
+        ...
+
+    async def save(self, key: str, language: str) -> None: ...
+
+    async def skip(self) -> None: ...
+
+
+class StatusPort(Protocol):
+    """Non-blocking banner text (e.g. "TMDB unreachable, showing saved data"); "" = none."""
+
+    def banner(self) -> str: ...
+
+    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]: ...
 
 
 class PlayPort(Protocol):
