@@ -7,7 +7,12 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from miauflix_desktop.core.errors import RangeNotSatisfiable, StreamError, TokenError
+from miauflix_desktop.core.errors import (
+    RangeNotSatisfiable,
+    StreamError,
+    TokenError,
+    TorrentError,
+)
 from miauflix_desktop.services.streaming.ranges import parse_range
 from miauflix_desktop.services.streaming.service import OpenFile
 
@@ -76,6 +81,10 @@ async def stream(request: web.Request) -> web.StreamResponse:
     except (ConnectionResetError, ConnectionError):
         # Players close connections on every seek; that is normal, not an error.
         log.debug("client went away during %s-%s", start, end)
+    except TorrentError as exc:
+        # The torrent went away mid-stream (removed, engine stopping): the headers are
+        # sent, so the only honest signal left is a short body; the player retries.
+        log.info("stream of %s ended early: %s", opened.name, exc)
     finally:
         reader.close()
     return response
