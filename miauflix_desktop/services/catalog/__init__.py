@@ -1,0 +1,1 @@
+"""TMDB catalog: the API client, sync use-cases, image cache and search."""

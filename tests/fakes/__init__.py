@@ -1,0 +1,1 @@
+"""Local fakes of internet services (TMDB, ...) for tests."""
