@@ -87,12 +87,11 @@ def run(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace, paths: AppPaths) -> int:
     settings = step("settings", lambda: apply_args(load_settings(paths.settings_file), args))
-    demo = bool(args.demo or settings.demo_mode)
-    if not demo:
+    if not args.demo:
         raise MiauflixError("Nothing to serve yet: pass --demo to serve the demo library.")
     step("programs", lambda: check_programs(ui=False))
     container = step("container", lambda: build_container(
-        paths, settings, demo=True, demo_duration_s=args.demo_duration))
+        paths, settings, demo=True, sync=False, demo_duration_s=args.demo_duration))
     asyncio.run(_serve(container))
     return 0
 
@@ -133,9 +132,8 @@ def run_app(args: argparse.Namespace, paths: AppPaths) -> int:
     from miauflix_desktop.ui.app import create_qt_app
 
     qt_app, loop = step("qt", lambda: create_qt_app(sys.argv[:1]))
-    demo = True if args.demo else None
     container = step("container", lambda: build_container(
-        paths, settings, demo=demo, demo_duration_s=args.demo_duration))
+        paths, settings, demo=True, demo_duration_s=args.demo_duration))
     with loop:
         return loop.run_until_complete(_run_ui(container, qt_app))
 

@@ -8,8 +8,16 @@ from miauflix_desktop.config.paths import AppPaths
 from miauflix_desktop.config.secrets import SecretStore
 from miauflix_desktop.config.settings import Settings
 from miauflix_desktop.lifecycle import Lifecycle, Service
+from miauflix_desktop.services.catalog.images import ImageCache
+from miauflix_desktop.services.catalog.runtime import JobError, JobOk, TmdbRuntime
+from miauflix_desktop.services.catalog.sync import CatalogSync, SyncStateStore
+from miauflix_desktop.services.catalog.tmdb import TmdbClient
 from miauflix_desktop.services.demo.library import DemoLibrary
 from miauflix_desktop.services.library import LibraryService
+from miauflix_desktop.services.scheduler import Scheduler
+from miauflix_desktop.services.setup import SetupService, stored_tmdb_key
+from miauflix_desktop.services.status import StatusService
+from miauflix_desktop.services.storage.catalog_repository import CatalogRepository
 from miauflix_desktop.services.storage.db import Database
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.streaming.server import StreamServer
@@ -30,42 +38,74 @@ class Container:
     secrets: SecretStore
     database: Database
     movies: MovieRepository
+    catalog: CatalogRepository
+    status: StatusService
+    tmdb: TmdbRuntime | None
+    images: ImageCache
     engine: TorrentEngine
     seeder: LocalSeeder | None
     demo: DemoLibrary | None
     streams: StreamService
     server: StreamServer
     library: LibraryService
+    setup: SetupService
     extra_services: list[tuple[str, Service]] = field(default_factory=list)
 
     def lifecycle(self, stop_timeout: float = 5.0) -> Lifecycle:
         """Start order; Lifecycle stops in reverse (player before server before engine)."""
-        services: list[tuple[str, Service]] = [("database", self.database), ("engine", self.engine)]
+        services: list[tuple[str, Service]] = [
+            ("database", self.database), ("status", self.status), ("images", self.images),
+            ("engine", self.engine),
+        ]
         if self.seeder is not None:
             services.append(("seeder", self.seeder))
         if self.demo is not None:
             services.append(("demo", self.demo))
         services += [("streams", self.streams), ("server", self.server),
-                     ("library", self.library), *self.extra_services]
+                     ("library", self.library)]
+        if self.tmdb is not None:
+            # after the database: sync writes to it; stopped before it for the same reason
+            services.append(("tmdb", self.tmdb))
+        services += [("setup", self.setup), *self.extra_services]
         return Lifecycle(services, stop_timeout=stop_timeout)
 
 
-def build_container(paths: AppPaths, settings: Settings, *, demo: bool | None = None,
-                    isolated_network: bool | None = None,
+def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
+                    sync: bool = True, isolated_network: bool | None = None,
                     demo_duration_s: float | None = None,
                     secrets: SecretStore | None = None) -> Container:
-    """Build the services. demo defaults to "no TMDB key"; isolated_network to demo mode.
+    """Build the services.
 
-    isolated_network keeps the torrent engine on 127.0.0.1 with DHT/LSD/UPnP off — the demo
-    swarm lives on loopback, and tests must never touch another host.
+    demo: the Demo shelf (generated media seeded on loopback). sync: TMDB client and
+    sync jobs when a key is configured (off for `serve`). isolated_network defaults to
+    "no TMDB key": the torrent engine then stays on 127.0.0.1 with DHT/LSD/UPnP off — the
+    demo swarm lives on loopback, and tests must never touch another host.
     """
     paths.ensure()
-    demo = settings.demo_mode if demo is None else demo
-    isolated = demo if isolated_network is None else isolated_network
     secrets = secrets or SecretStore(paths.secrets_dir)
+    tmdb_key = stored_tmdb_key(settings, secrets)
+    isolated = (not tmdb_key) if isolated_network is None else isolated_network
     signer = TokenSigner(secrets.get_or_create(STREAM_SECRET))
     database = Database(paths.database)
     movies = MovieRepository(database)
+    catalog = CatalogRepository(database)
+    status = StatusService()
+    tmdb_cfg = settings.tmdb
+
+    def make_client(key: str, language: str) -> TmdbClient:
+        return TmdbClient(key, language, base_url=tmdb_cfg.base_url,
+                          rate_per_second=tmdb_cfg.rate_per_second,
+                          max_retries=tmdb_cfg.max_retries, timeout_s=tmdb_cfg.timeout_s)
+
+    def make_scheduler(client: TmdbClient, language: str, ok: JobOk,
+                       error: JobError) -> Scheduler:
+        jobs = CatalogSync(client, catalog, language).jobs()
+        return Scheduler(jobs, SyncStateStore(catalog), on_job_ok=ok, on_job_error=error)
+
+    tmdb = (TmdbRuntime(tmdb_key, settings.language, make_client, make_scheduler, status)
+            if sync else None)
+    images = ImageCache(paths.root / "images", base_url=tmdb_cfg.image_base_url,
+                        max_bytes=tmdb_cfg.image_cache_mb * 1024 * 1024)
     engine = TorrentEngine(settings.torrent, paths.downloads, paths.resume, isolated=isolated)
     seeder = LocalSeeder(paths.root / "demo" / "seeder") if demo else None
     demo_library = (
@@ -81,9 +121,13 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool | None = 
     )
     server = StreamServer(settings.server, streams.resolve)
     server_ref.append(server)
-    library = LibraryService(movies, demo_library)
-    return Container(paths, settings, secrets, database, movies, engine, seeder, demo_library,
-                     streams, server, library)
+    library = LibraryService(catalog, demo_library, settings.language,
+                             remote=lambda: tmdb.client if tmdb else None)
+    setup_runtime = tmdb or TmdbRuntime("", settings.language, make_client, make_scheduler,
+                                        status)
+    setup = SetupService(settings, paths, secrets, setup_runtime, make_client)
+    return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
+                     engine, seeder, demo_library, streams, server, library, setup)
 
 
 @dataclass
@@ -98,21 +142,31 @@ def build_ui(container: Container) -> UiParts:
     """Build PlayerService, the view models and the shell (Qt must already exist)."""
     from miauflix_desktop.config.settings import save_settings
     from miauflix_desktop.services.playback.player import PlayerService
+    from miauflix_desktop.ui.browse import BrowseViewModel
     from miauflix_desktop.ui.details import DetailsViewModel
     from miauflix_desktop.ui.home import HomeViewModel
     from miauflix_desktop.ui.navigator import AppViewModel
     from miauflix_desktop.ui.player_vm import PlayerViewModel
+    from miauflix_desktop.ui.search import SearchViewModel
+    from miauflix_desktop.ui.series import EpisodesViewModel, SeasonsViewModel
+    from miauflix_desktop.ui.setup import SetupViewModel
     from miauflix_desktop.ui.shell import UiShell
+    from miauflix_desktop.ui.status import StatusViewModel
 
+    catalog = container.library
     player = PlayerService(vo="libmpv")
-    home = HomeViewModel(container.library)
-    details = DetailsViewModel(container.library, container.streams)
     player_vm = PlayerViewModel(container.streams, player)
-    app_vm = AppViewModel(home, details, player_vm, fullscreen=container.settings.ui.fullscreen)
+    app_vm = AppViewModel(
+        HomeViewModel(catalog), DetailsViewModel(catalog, container.streams), player_vm,
+        fullscreen=container.settings.ui.fullscreen,
+        browse=BrowseViewModel(catalog), search=SearchViewModel(catalog),
+        seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog),
+        setup=SetupViewModel(container.setup), status=StatusViewModel(container.status),
+    )
 
     def remember_fullscreen() -> None:
         container.settings.ui.fullscreen = bool(app_vm.fullscreen)
         save_settings(container.paths.settings_file, container.settings)
 
     app_vm.fullscreenChanged.connect(remember_fullscreen)
-    return UiParts(player, UiShell(app_vm, player_vm))
+    return UiParts(player, UiShell(app_vm, player_vm, images=container.images))

@@ -41,19 +41,30 @@ class UiSettings:
 
 
 @dataclass
+class TmdbSettings:
+    """TMDB access; defaults stay well under TMDB's ~40 requests/s."""
+
+    base_url: str = "https://api.themoviedb.org/3"
+    image_base_url: str = "https://image.tmdb.org/t/p/"
+    rate_per_second: float = 20.0
+    max_retries: int = 4
+    timeout_s: float = 10.0
+    image_cache_mb: int = 512
+
+
+@dataclass
 class Settings:
     """Everything a user can change. Features add their own section dataclass here."""
 
     version: int = SETTINGS_VERSION
+    # Normally empty: the key lives in the keyring (Setup screen); a value here overrides.
     tmdb_api_key: str = ""
     language: str = "en-US"
+    setup_done: bool = False
     server: ServerSettings = field(default_factory=ServerSettings)
     torrent: TorrentSettings = field(default_factory=TorrentSettings)
     ui: UiSettings = field(default_factory=UiSettings)
-
-    @property
-    def demo_mode(self) -> bool:
-        return not self.tmdb_api_key
+    tmdb: TmdbSettings = field(default_factory=TmdbSettings)
 
 
 def _merge(cls: type, data: dict[str, Any]) -> Any:
@@ -68,7 +79,9 @@ def _merge(cls: type, data: dict[str, Any]) -> Any:
             if isinstance(value, dict):
                 setattr(obj, f.name, _merge(type(current), value))
             continue
-        if isinstance(value, type(current)) and not (
+        if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+            setattr(obj, f.name, float(value))  # JSON writes 20.0 as 20
+        elif isinstance(value, type(current)) and not (
             isinstance(value, bool) and not isinstance(current, bool)
         ):
             setattr(obj, f.name, value)

@@ -1,10 +1,11 @@
 // The window and the screen stack. Navigation state lives in AppViewModel; this file
-// mirrors its pushed/popped signals and routes the global keys (Back, F11, Menu).
+// mirrors its pushed/popped/reset signals and routes the global keys (Back, Menu, F11).
 import QtQuick
 import QtQuick.Window
 import QtQuick.Controls.Basic
 import "Style"
 import "Views"
+import "Components"
 
 Window {
     id: root
@@ -23,6 +24,24 @@ Window {
         value: Math.max(0.25, Math.min(root.width / 1920, root.height / 1080))
     }
 
+    function screenItem(name) {
+        switch (name) {
+        case "home": return home
+        case "browse": return browse
+        case "search": return search
+        case "details": return details
+        case "series": return series
+        case "episodes": return episodes
+        case "player": return player
+        case "setup": return setup
+        }
+        return home
+    }
+    function focusCurrent() {
+        if (root.app.menuOpen) menu.open()
+        else if (stack.currentItem) stack.currentItem.forceActiveFocus()
+    }
+
     FocusScope {
         id: shell
         objectName: "shell"
@@ -39,7 +58,7 @@ Window {
             case Qt.Key_F11:
                 root.app.toggleFullscreen(); event.accepted = true; break
             case Qt.Key_Menu:
-                event.accepted = true; break
+                root.app.toggleMenu(); event.accepted = true; break
             }
         }
 
@@ -47,6 +66,7 @@ Window {
             id: stack
             objectName: "screenStack"
             anchors.fill: parent
+            anchors.topMargin: banner.height
             initialItem: home
             // Quick fades: a remote user presses fast, long slides feel laggy.
             pushEnter: Transition { NumberAnimation { property: "opacity"; from: 0; to: 1; duration: 150 } }
@@ -61,11 +81,33 @@ Window {
             id: home
             vm: root.app.home
             visible: false
-            onOpenDetails: (id) => root.app.openDetails(id)
+            onOpenItem: (kind, id) => root.app.openItem(kind, id)
+        }
+        Browse {
+            id: browse
+            vm: root.app.browse
+            visible: false
+            onOpenItem: (kind, id) => root.app.openItem(kind, id)
+        }
+        Search {
+            id: search
+            vm: root.app.search
+            visible: false
+            onOpenItem: (kind, id) => root.app.openItem(kind, id)
         }
         Details {
             id: details
             vm: root.app.details
+            visible: false
+        }
+        Series {
+            id: series
+            vm: root.app.seasons
+            visible: false
+        }
+        Episodes {
+            id: episodes
+            vm: root.app.episodes
             visible: false
         }
         Player {
@@ -73,17 +115,56 @@ Window {
             vm: root.app.player
             visible: false
         }
+        Setup {
+            id: setup
+            vm: root.app.setup
+            visible: false
+        }
+
+        NavMenu {
+            id: menu
+            anchors.fill: parent
+            anchors.topMargin: banner.height
+            visible: root.app.menuOpen
+            sections: root.app.sections
+            current: root.app.screen
+            onChosen: (section) => section === "" ? root.app.back() : root.app.openSection(section)
+        }
+
+        // Over everything, never focusable: problems show without getting in the way.
+        Banner {
+            id: banner
+            anchors.left: parent.left
+            anchors.right: parent.right
+            anchors.top: parent.top
+            text: root.app.status ? root.app.status.banner : ""
+        }
     }
 
     Connections {
         target: root.app
         function onPushed(screen) {
-            stack.push(screen === "player" ? player : details)
-            stack.currentItem.forceActiveFocus()
+            stack.push(root.screenItem(screen))
+            root.focusCurrent()
         }
         function onPopped() {
             stack.pop()
-            stack.currentItem.forceActiveFocus()
+            root.focusCurrent()
+        }
+        function onReset() {
+            var names = root.app.stack
+            var items = names.map(n => root.screenItem(n))
+            if (stack.depth === 1 && items.length === 1 && stack.currentItem === items[0]) {
+                root.focusCurrent(); return
+            }
+            stack.clear(StackView.Immediate)
+            // Pushing the items of the previous stack hides them again (StackView hides
+            // items that are not current once their transition ends).
+            stack.push(items, StackView.Immediate)
+            root.focusCurrent()
+        }
+        function onMenuOpenChanged() {
+            root.focusCurrent()
         }
     }
 

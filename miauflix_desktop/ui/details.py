@@ -9,6 +9,7 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.core.media import CatalogPort, MediaItem, PlayPort
 from miauflix_desktop.ui.home import user_message
+from miauflix_desktop.ui.image_provider import image_hub
 from miauflix_desktop.ui.list_models import image_url
 from miauflix_desktop.ui.tasks import OwnedTasks
 
@@ -20,6 +21,15 @@ def runtime_text(minutes: int | None) -> str:
         return ""
     hours, mins = divmod(minutes, 60)
     return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
+
+
+def rating_text(rating: float | None) -> str:
+    """TMDB's vote average as "★ 7.8"; nothing for unrated titles (0 means no votes)."""
+    return f"★ {rating:.1f}" if rating else ""
+
+
+def genres_text(genres: tuple[str, ...] | list[str]) -> str:
+    return " · ".join(genres)
 
 
 class DetailsViewModel(QObject):
@@ -38,6 +48,11 @@ class DetailsViewModel(QObject):
         self._loading = False
         self._error = ""
         self._tasks = OwnedTasks("details")
+        image_hub().resolved.connect(self._image_resolved)
+
+    def _image_resolved(self, ref: str) -> None:
+        if self._item is not None and ref in (self._item.poster, self._item.backdrop):
+            self.changed.emit()
 
     def _media_id(self) -> int:
         return self._item.id if self._item else 0
@@ -63,6 +78,15 @@ class DetailsViewModel(QObject):
     def _is_demo(self) -> bool:
         return bool(self._item and self._item.is_demo)
 
+    def _rating(self) -> str:
+        return rating_text(self._item.rating) if self._item else ""
+
+    def _genres(self) -> str:
+        return genres_text(self._item.genres) if self._item else ""
+
+    def _tagline(self) -> str:
+        return self._item.tagline if self._item else ""
+
     def _get_loading(self) -> bool:
         return self._loading
 
@@ -77,6 +101,9 @@ class DetailsViewModel(QObject):
     posterUrl = Property(str, _poster, notify=changed)
     backdropUrl = Property(str, _backdrop, notify=changed)
     isDemo = Property(bool, _is_demo, notify=changed)
+    rating = Property(str, _rating, notify=changed)
+    genres = Property(str, _genres, notify=changed)
+    tagline = Property(str, _tagline, notify=changed)
     loading = Property(bool, _get_loading, notify=loadingChanged)
     error = Property(str, _get_error, notify=errorChanged)
 

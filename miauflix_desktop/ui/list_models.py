@@ -1,8 +1,8 @@
-"""Qt list models for Home: shelves (rows) each holding a list model of poster cards."""
+"""Qt list models for QML: poster cards (shelves, grids), Home shelves, and plain rows."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Property as QtProperty
@@ -13,22 +13,19 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QUrl,
     Signal,
 )
 
 from miauflix_desktop.core.media import MediaItem, Shelf
+from miauflix_desktop.ui.image_provider import image_hub
+from miauflix_desktop.ui.image_provider import image_url as _image_url
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
-def image_url(path_or_url: str | None) -> str:
-    """A local path becomes a file:// URL for QML's Image; None or "" means "placeholder"."""
-    if not path_or_url:
-        return ""
-    if "://" in path_or_url:
-        return path_or_url
-    return QUrl.fromLocalFile(str(Path(path_or_url).absolute())).toString()
+def image_url(ref: str | None) -> str:
+    """An image ref as a URL for QML's Image ("" -> QML's titled placeholder)."""
+    return _image_url(ref)
 
 
 class CardListModel(QAbstractListModel):
@@ -39,12 +36,22 @@ class CardListModel(QAbstractListModel):
     YearRole = IdRole + 2
     PosterRole = IdRole + 3
     DemoRole = IdRole + 4
+    KindRole = IdRole + 5
+    ProgressRole = IdRole + 6
 
     countChanged = Signal()
 
-    def __init__(self, items: tuple[MediaItem, ...] = (), parent: QObject | None = None) -> None:
+    def __init__(self, items: Sequence[MediaItem] = (), parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._items = list(items)
+        # A poster that was still downloading when the row was shown: refresh that row.
+        image_hub().resolved.connect(self._image_resolved)
+
+    def _image_resolved(self, ref: str) -> None:
+        for row, item in enumerate(self._items):
+            if item.poster == ref:
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index, [self.PosterRole])
 
     def roleNames(self) -> dict[int, QByteArray]:
         return {
@@ -53,6 +60,8 @@ class CardListModel(QAbstractListModel):
             self.YearRole: QByteArray(b"year"),
             self.PosterRole: QByteArray(b"posterUrl"),
             self.DemoRole: QByteArray(b"isDemo"),
+            self.KindRole: QByteArray(b"kind"),
+            self.ProgressRole: QByteArray(b"progress"),
         }
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
@@ -72,6 +81,10 @@ class CardListModel(QAbstractListModel):
             return image_url(item.poster)
         if role == self.DemoRole:
             return item.is_demo
+        if role == self.KindRole:
+            return item.kind
+        if role == self.ProgressRole:
+            return item.progress if item.progress is not None else -1.0
         return None
 
     def _count(self) -> int:
@@ -81,6 +94,84 @@ class CardListModel(QAbstractListModel):
 
     def item(self, row: int) -> MediaItem:
         return self._items[row]
+
+    def items(self) -> list[MediaItem]:
+        return list(self._items)
+
+    def set_items(self, items: Sequence[MediaItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+        self.countChanged.emit()
+
+    def append(self, items: Sequence[MediaItem]) -> None:
+        """Paging: add rows at the end without resetting (the grid keeps its position)."""
+        if not items:
+            return
+        first = len(self._items)
+        self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
+        self._items.extend(items)
+        self.endInsertRows()
+        self.countChanged.emit()
+
+
+class RowListModel(QAbstractListModel):
+    """Plain rows of named values (seasons, episodes, filter options) for QML delegates."""
+
+    countChanged = Signal()
+
+    def __init__(self, roles: Sequence[str], parent: QObject | None = None,
+                 image_roles: Sequence[str] = ()) -> None:
+        super().__init__(parent)
+        self._names = list(roles)
+        self._rows: list[dict[str, Any]] = []
+        # These roles hold image refs; QML gets URLs (resolved when read).
+        self._image_roles = set(image_roles)
+        if self._image_roles:
+            image_hub().resolved.connect(self._image_resolved)
+
+    def _image_resolved(self, ref: str) -> None:
+        for row, values in enumerate(self._rows):
+            if any(values.get(name) == ref for name in self._image_roles):
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        base = Qt.ItemDataRole.UserRole + 1
+        return {base + i: QByteArray(name.encode()) for i, name in enumerate(self._names)}
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        i = role - (Qt.ItemDataRole.UserRole + 1)
+        if 0 <= i < len(self._names):
+            name = self._names[i]
+            value = self._rows[index.row()].get(name)
+            return image_url(value) if name in self._image_roles else value
+        return None
+
+    def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self._rows = [dict(r) for r in rows]
+        self.endResetModel()
+        self.countChanged.emit()
+
+    def update_row(self, row: int, **values: Any) -> None:
+        """Change values in place (no reset, so the view keeps its current item)."""
+        self._rows[row].update(values)
+        index = self.index(row, 0)
+        self.dataChanged.emit(index, index)
+
+    def row(self, row: int) -> dict[str, Any]:
+        return self._rows[row]
+
+    def _count(self) -> int:
+        return len(self._rows)
+
+    count = QtProperty(int, _count, notify=countChanged)
 
 
 class ShelfListModel(QAbstractListModel):

@@ -18,6 +18,7 @@ from miauflix_desktop.ui.graphics import (
     ensure_opengl_requested,
     scene_graph_api,
 )
+from miauflix_desktop.ui.image_provider import ImageSource, ImageUrls, install
 from miauflix_desktop.ui.mpv_item import MpvItem
 from miauflix_desktop.ui.navigator import AppViewModel
 from miauflix_desktop.ui.player_vm import PlayerViewModel
@@ -41,11 +42,19 @@ def register_qml_types() -> None:
 class UiShell:
     """Owns the QML engine and window; the view models are built by the container."""
 
-    def __init__(self, app: AppViewModel, player: PlayerViewModel) -> None:
+    def __init__(self, app: AppViewModel, player: PlayerViewModel,
+                 images: ImageSource | None = None) -> None:
         self._app = app
         self._player = player
+        # The ImageCache (a service the container built); None -> local files only.
+        self._images = images
+        self._image_urls: ImageUrls | None = None
         self._engine: QQmlApplicationEngine | None = None
         self._window: QQuickWindow | None = None
+
+    @property
+    def image_urls(self) -> ImageUrls | None:
+        return self._image_urls
 
     @property
     def window(self) -> QQuickWindow | None:
@@ -63,6 +72,10 @@ class UiShell:
         engine = QQmlApplicationEngine()
         engine.warnings.connect(_log_qml_warnings)
         engine.addImportPath(str(QML_DIR))
+        # Before any model is read: posters resolve through the image cache (see
+        # ui/image_provider.py for why this is not a QML image provider).
+        self._image_urls = ImageUrls(self._images, asyncio.get_event_loop())
+        install(self._image_urls)
         engine.setInitialProperties({"app": self._app})
         engine.load(QUrl.fromLocalFile(str(QML_DIR / "Main.qml")))
         roots = engine.rootObjects()
@@ -107,10 +120,13 @@ class UiShell:
             self._window.destroy()
         if service.render_context_live:
             await _wait(lambda: not service.render_context_live, timeout / 2)
-        for vm in (self._app.home, self._app.details, self._player):
+        for vm in self._app.view_models():
             aclose = getattr(vm, "aclose", None)
             if aclose is not None:
                 await aclose()
+        if self._image_urls is not None:
+            await self._image_urls.aclose()
+            install(None)
         try:
             await service.stop()
         except PlaybackError:

@@ -43,6 +43,11 @@ async def drive() -> None:
 def main() -> int:
     data_dir = Path(sys.argv[1])
     link_demo_media(data_dir)
+    # First run would open Setup; this scenario is about Home -> Details -> close.
+    from miauflix_desktop.config.paths import AppPaths
+    from miauflix_desktop.config.settings import Settings, save_settings
+
+    save_settings(AppPaths(data_dir).settings_file, Settings(setup_done=True))
     from miauflix_desktop.__main__ import parse_args
     from miauflix_desktop.bootstrap import run
 

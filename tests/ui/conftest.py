@@ -23,13 +23,18 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickWindow
 
 from miauflix_desktop.services.playback.player import PlayerService
+from miauflix_desktop.ui.browse import BrowseViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
 from miauflix_desktop.ui.graphics import set_numeric_locale
 from miauflix_desktop.ui.home import HomeViewModel
 from miauflix_desktop.ui.navigator import AppViewModel
 from miauflix_desktop.ui.player_vm import PlayerViewModel
+from miauflix_desktop.ui.search import SearchViewModel
+from miauflix_desktop.ui.series import EpisodesViewModel, SeasonsViewModel
+from miauflix_desktop.ui.setup import SetupViewModel
 from miauflix_desktop.ui.shell import UiShell
-from tests.ui.fakes import Ports, build_ports
+from miauflix_desktop.ui.status import StatusViewModel
+from tests.ui.fakes import FakeSetup, FakeStatus, Ports, build_ports
 
 
 @pytest.fixture(scope="session")
@@ -78,22 +83,55 @@ class UiHarness:
     player: PlayerService
     ports: Ports
     loop: qasync.QEventLoop
+    browse: BrowseViewModel
+    search: SearchViewModel
+    seasons: SeasonsViewModel
+    episodes: EpisodesViewModel
+    setup: SetupViewModel
+    status: StatusViewModel
 
 
-@pytest.fixture
-def ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+def build_harness(aloop: qasync.QEventLoop, ports: Ports) -> UiHarness:
     """The whole UI over fake ports, as the container would wire it (vo=null: offscreen)."""
     ports.catalog.fail_home = False
+    ports.catalog.fail_browse = False
     ports.play.fail_open = False
     player = PlayerService(vo="null", ao="null", hwdec="no")
     run(aloop, player.start())
     home = HomeViewModel(ports.catalog)
     details = DetailsViewModel(ports.catalog, ports.play)
     player_vm = PlayerViewModel(ports.play, player)
-    app = AppViewModel(home, details, player_vm, fullscreen=False)
+    browse = BrowseViewModel(ports.catalog)
+    search = SearchViewModel(ports.catalog)
+    seasons = SeasonsViewModel(ports.catalog)
+    episodes = EpisodesViewModel(ports.catalog)
+    setup = SetupViewModel(ports.setup)
+    status = StatusViewModel(ports.status)
+    app = AppViewModel(home, details, player_vm, fullscreen=False, browse=browse,
+                       search=search, seasons=seasons, episodes=episodes, setup=setup,
+                       status=status)
     shell = UiShell(app, player_vm)
     window = shell.load()
     window.requestActivate()
-    harness = UiHarness(shell, window, app, home, details, player_vm, player, ports, aloop)
+    return UiHarness(shell, window, app, home, details, player_vm, player, ports, aloop,
+                     browse, search, seasons, episodes, setup, status)
+
+
+@pytest.fixture
+def ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+    ports.setup = FakeSetup()
+    ports.status = FakeStatus()
+    harness = build_harness(aloop, ports)
     yield harness
-    run(aloop, shell.close())
+    run(aloop, harness.shell.close())
+
+
+@pytest.fixture
+def first_run_ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+    """Like `ui`, but the SetupPort says no TMDB key is configured yet."""
+    ports.setup = FakeSetup()
+    ports.setup.needed = True
+    ports.status = FakeStatus()
+    harness = build_harness(aloop, ports)
+    yield harness
+    run(aloop, harness.shell.close())

@@ -11,13 +11,26 @@ import asyncio
 import logging
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
 
-from miauflix_desktop.core.errors import StreamError
-from miauflix_desktop.core.media import MediaItem, PlayTarget, Shelf
+from miauflix_desktop.core.errors import MiauflixError, StreamError
+from miauflix_desktop.core.media import (
+    MOVIE,
+    SORT_NEWEST,
+    SORT_RATING,
+    SORT_TITLE,
+    TV,
+    EpisodeItem,
+    Genre,
+    MediaItem,
+    PlayTarget,
+    SeasonItem,
+    Shelf,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +115,27 @@ class ClipServer:
         return web.FileResponse(clip)
 
 
+GENRES = {
+    MOVIE: [Genre(28, "Action"), Genre(35, "Comedy"), Genre(18, "Drama")],
+    TV: [Genre(18, "Drama"), Genre(10765, "Sci-Fi & Fantasy")],
+}
+# Films without clips (Browse, Search): (id, title, year, rating, genres)
+_MORE_FILMS = [
+    (4, "Moonlight Harbor", 2018, 7.9, ("Drama",)),
+    (5, "Star Drift", 2023, 6.4, ("Action",)),
+    (6, "Quiet Orchard", 2015, 8.3, ("Drama", "Comedy")),
+    (7, "Laugh Track", 2021, 5.8, ("Comedy",)),
+]
+# Series: (id, title, year, rating, genres, episodes per season)
+_SHOWS = [
+    (1, "Orbit Station", 2019, 8.1, ("Sci-Fi & Fantasy", "Drama"), (3, 2)),
+    (2, "Harbor Lights", 2022, 7.2, ("Drama",), (4,)),
+]
+
+
 class FakeCatalog:
-    """CatalogPort over the generated titles."""
+    """The whole CatalogPort over a small library: the generated clips (films 1-3), a few
+    more films, and two series with seasons and episodes."""
 
     def __init__(self, media_dir: Path) -> None:
         self.items: dict[int, MediaItem] = {}
@@ -121,21 +153,150 @@ class FakeCatalog:
                 poster=str(poster) if has_poster else None,
                 backdrop=str(media_dir / f"backdrop{media_id}.png"),
                 is_demo=is_demo,
+                rating=6.0 + media_id / 2,
+                genres=("Action",) if media_id == 1 else ("Comedy", "Drama"),
+                tagline="A test pattern like no other." if media_id == 2 else "",
             )
+        for media_id, title, year, rating, genres in _MORE_FILMS:
+            self.items[media_id] = MediaItem(
+                id=media_id, title=title, year=year, rating=rating, genres=genres,
+                runtime_minutes=100 + media_id, overview=f"{title}: a film that exists only "
+                "in the test suite.", poster=str(media_dir / f"poster{1 + media_id % 2}.png"),
+                backdrop=str(media_dir / "backdrop1.png"))
+        self.shows: dict[int, MediaItem] = {}
+        self.seasons_of: dict[int, list[SeasonItem]] = {}
+        self.episodes_of: dict[tuple[int, int], list[EpisodeItem]] = {}
+        for show_id, title, year, rating, genres, season_sizes in _SHOWS:
+            self.shows[show_id] = MediaItem(
+                id=show_id, title=title, year=year, rating=rating, genres=genres, kind=TV,
+                overview=f"{title} follows a crew of test fixtures through "
+                f"{len(season_sizes)} season(s) of carefully generated drama.",
+                tagline="Every episode, a new assertion.",
+                poster=str(media_dir / f"poster{show_id}.png"),
+                backdrop=str(media_dir / f"backdrop{show_id}.png"))
+            self.seasons_of[show_id] = [
+                SeasonItem(show_id, n, f"Season {n}", episode_count=count, year=year + n - 1)
+                for n, count in enumerate(season_sizes, start=1)
+            ]
+            for n, count in enumerate(season_sizes, start=1):
+                self.episodes_of[(show_id, n)] = [
+                    EpisodeItem(id=show_id * 1000 + n * 100 + e, show_id=show_id,
+                                season_number=n, number=e, title=f"{title} {n}x{e:02d}",
+                                overview=f"Episode {e} of season {n} of {title}.",
+                                runtime_minutes=40 + e, air_date=f"{year + n - 1}-0{e}-01")
+                    for e in range(1, count + 1)
+                ]
         self.fail_home = False
+        self.fail_browse = False
+        self.searches: list[str] = []
 
     async def home_shelves(self) -> list[Shelf]:
         if self.fail_home:
             raise StreamError("The catalog is unavailable right now.")
-        items = list(self.items.values())
+        clips = [self.items[i] for i, *_ in _TITLES]
         return [
-            Shelf("featured", "Featured", tuple(items)),
-            Shelf("demo", "Demo", tuple(i for i in items if i.is_demo)),
+            Shelf("featured", "Featured", tuple(clips)),
+            Shelf("demo", "Demo", tuple(i for i in clips if i.is_demo)),
+            Shelf("popular_tv", "Popular series", tuple(self.shows.values())),
+            Shelf("top_rated", "Top rated", tuple(sorted(
+                self.items.values(), key=lambda i: -(i.rating or 0)))),
         ]
 
     async def get(self, media_id: int) -> MediaItem:
         await asyncio.sleep(0)
         return self.items[media_id]
+
+    async def get_show(self, show_id: int) -> MediaItem:
+        await asyncio.sleep(0)
+        if show_id not in self.shows:
+            raise MiauflixError(f"No series with id {show_id}.")
+        return self.shows[show_id]
+
+    async def genres(self, kind: str) -> list[Genre]:
+        await asyncio.sleep(0)
+        return list(GENRES[kind])
+
+    async def browse(self, kind: str, genre_id: int | None, sort: str, offset: int,
+                     limit: int) -> list[MediaItem]:
+        await asyncio.sleep(0)
+        if self.fail_browse:
+            raise MiauflixError("TMDB is unreachable; showing nothing new.")
+        pool = list((self.items if kind == MOVIE else self.shows).values())
+        if genre_id:
+            name = next(g.name for g in GENRES[kind] if g.id == genre_id)
+            pool = [i for i in pool if name in i.genres]
+        if sort == SORT_RATING:
+            pool.sort(key=lambda i: -(i.rating or 0))
+        elif sort == SORT_NEWEST:
+            pool.sort(key=lambda i: -(i.year or 0))
+        elif sort == SORT_TITLE:
+            pool.sort(key=lambda i: i.title)
+        return pool[offset:offset + limit]
+
+    async def seasons(self, show_id: int) -> list[SeasonItem]:
+        await asyncio.sleep(0)
+        return list(self.seasons_of.get(show_id, []))
+
+    async def episodes(self, show_id: int, season_number: int) -> list[EpisodeItem]:
+        await asyncio.sleep(0)
+        return list(self.episodes_of.get((show_id, season_number), []))
+
+    async def search(self, query: str, limit: int = 40) -> list[MediaItem]:
+        await asyncio.sleep(0)
+        self.searches.append(query)
+        q = query.casefold()
+        pool = [*self.items.values(), *self.shows.values()]
+        hits = [i for i in pool
+                if any(w.startswith(q) for w in i.title.casefold().split())
+                or i.title.casefold().startswith(q)]
+        return hits[:limit]
+
+
+class FakeSetup:
+    """SetupPort: "good-key" passes the check, anything else is rejected like a 401."""
+
+    GOOD_KEY = "good-key"
+
+    def __init__(self) -> None:
+        self.needed = False
+        self.saved: list[tuple[str, str]] = []
+        self.skipped = 0
+
+    def needs_setup(self) -> bool:
+        return self.needed
+
+    async def check_key(self, key: str) -> None:
+        await asyncio.sleep(0.01)
+        if key != self.GOOD_KEY:
+            raise MiauflixError("TMDB key rejected: check the key and try again.")
+
+    async def save(self, key: str, language: str) -> None:
+        self.saved.append((key, language))
+        self.needed = False
+
+    async def skip(self) -> None:
+        self.skipped += 1
+        self.needed = False
+
+
+class FakeStatus:
+    """StatusPort with a settable banner."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.subscribers: list[Callable[[str], None]] = []
+
+    def banner(self) -> str:
+        return self.text
+
+    def subscribe(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        self.subscribers.append(callback)
+        return lambda: self.subscribers.remove(callback)
+
+    def set(self, text: str) -> None:
+        self.text = text
+        for callback in list(self.subscribers):
+            callback(text)
 
 
 @dataclass
@@ -173,6 +334,8 @@ class Ports:
     catalog: FakeCatalog
     play: FakePlay
     server: ClipServer
+    setup: FakeSetup = field(default_factory=FakeSetup)
+    status: FakeStatus = field(default_factory=FakeStatus)
 
     async def aclose(self) -> None:
         await self.server.stop()

@@ -52,7 +52,7 @@ async def scenario(out_dir: Path, data_dir: Path) -> dict:
     paths = AppPaths(data_dir)
     link_demo_media(data_dir)
     container = build_container(
-        paths, Settings(), demo=True, demo_duration_s=DEMO_DURATION,
+        paths, Settings(setup_done=True), demo=True, demo_duration_s=DEMO_DURATION,
         secrets=SecretStore(paths.secrets_dir, use_keyring=False),
     )  # fmt: skip
     ui = build_ui(container)

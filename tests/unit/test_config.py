@@ -16,7 +16,7 @@ def test_settings_round_trip(tmp_path):
     loaded = load_settings(path)
     assert loaded.ui.fullscreen is True
     assert loaded.server.port == 8123
-    assert loaded.demo_mode
+    assert loaded.setup_done is False
 
 
 def test_corrupt_settings_give_defaults_and_are_kept(tmp_path):

@@ -17,7 +17,7 @@ def test_migrates_from_empty_in_wal_mode(tmp_path):
     assert {"movie", "movie_source", "storage", "watch_progress", "alembic_version"} <= tables
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     db.close()
 
 

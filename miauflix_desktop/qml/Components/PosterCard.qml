@@ -9,20 +9,23 @@ Item {
     required property int year
     required property string posterUrl
     required property bool isDemo
+    required property string kind
+    required property real progress
     property string shelfKey: ""
     // Tests read this: exactly one item in the window has it true.
     readonly property bool showsFocus: activeFocus
-    signal activated(int mediaId)
+    signal activated(int mediaId, string kind)
 
-    objectName: "card_" + shelfKey + "_" + mediaId
+    // Films keep the plain id (ids are per kind); series get a "tv" prefix.
+    objectName: "card_" + shelfKey + "_" + (kind === "tv" ? "tv" : "") + mediaId
     width: Theme.cardWidth
     height: Theme.cardHeight
     scale: activeFocus ? Theme.focusScale : 1.0
     z: activeFocus ? 2 : 1
     Behavior on scale { NumberAnimation { duration: Theme.animMs } }
 
-    Keys.onReturnPressed: card.activated(card.mediaId)
-    Keys.onEnterPressed: card.activated(card.mediaId)
+    Keys.onReturnPressed: card.activated(card.mediaId, card.kind)
+    Keys.onEnterPressed: card.activated(card.mediaId, card.kind)
 
     Rectangle {
         id: frame
@@ -38,6 +41,7 @@ Item {
             visible: card.posterUrl !== "" && status === Image.Ready
             fillMode: Image.PreserveAspectCrop
             asynchronous: true
+            cache: true
             // Decode at display size: thousands of cards must stay cheap.
             sourceSize.width: Theme.cardWidth
             sourceSize.height: Theme.cardHeight
@@ -87,6 +91,45 @@ Item {
         }
     }
 
+    // "Continue watching": how far the viewer got.
+    Rectangle {
+        visible: card.progress >= 0
+        anchors.left: parent.left
+        anchors.right: parent.right
+        anchors.bottom: parent.bottom
+        anchors.margins: Theme.px(12)
+        height: Theme.px(8)
+        radius: height / 2
+        color: "#88000000"
+        Rectangle {
+            width: parent.width * Math.max(0, Math.min(1, card.progress))
+            height: parent.height
+            radius: parent.radius
+            color: Theme.accent
+        }
+    }
+
+    // Series are marked, so OK opening seasons instead of a Play button is no surprise.
+    Rectangle {
+        visible: card.kind === "tv"
+        anchors.top: parent.top
+        anchors.left: parent.left
+        anchors.margins: Theme.px(10)
+        color: "#cc000000"
+        radius: Theme.px(6)
+        implicitWidth: seriesLabel.implicitWidth + Theme.px(16)
+        implicitHeight: seriesLabel.implicitHeight + Theme.px(6)
+        Text {
+            id: seriesLabel
+            anchors.centerIn: parent
+            text: "SERIES"
+            color: Theme.text
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.px(20)
+            font.bold: true
+        }
+    }
+
     DemoBadge {
         visible: card.isDemo
         anchors.top: parent.top
@@ -107,6 +150,6 @@ Item {
 
     MouseArea {
         anchors.fill: parent
-        onClicked: { card.forceActiveFocus(); card.activated(card.mediaId) }
+        onClicked: { card.forceActiveFocus(); card.activated(card.mediaId, card.kind) }
     }
 }

@@ -8,7 +8,11 @@ FocusScope {
     required property string title
     required property bool isDemo
     required property var cards
-    signal activated(int mediaId)
+    // Where this row's focus was last time (Home remembers it per shelf key, so a row
+    // rebuilt after scrolling out of view or after a reload comes back at the same card).
+    property int savedIndex: 0
+    signal activated(int mediaId, string kind)
+    signal remember(string shelfKey, int index)
 
     objectName: "homeShelf_" + shelfKey
     height: header.height + Theme.px(16) + list.height
@@ -50,11 +54,18 @@ FocusScope {
         leftMargin: Theme.px(24)
         rightMargin: Theme.px(24)
         model: row.cards
+        onCurrentIndexChanged: row.remember(row.shelfKey, currentIndex)
+        Component.onCompleted: {
+            if (row.savedIndex > 0 && row.savedIndex < count) {
+                currentIndex = row.savedIndex
+                positionViewAtIndex(currentIndex, ListView.Contain)
+            }
+        }
         delegate: PosterCard {
             shelfKey: row.shelfKey
             focus: ListView.isCurrentItem
             anchors.verticalCenter: parent ? parent.verticalCenter : undefined
-            onActivated: (id) => row.activated(id)
+            onActivated: (id, kind) => row.activated(id, kind)
         }
     }
 }

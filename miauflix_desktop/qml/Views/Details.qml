@@ -1,4 +1,5 @@
-// Details: backdrop, poster, title, year, runtime, overview and a focused Play button.
+// Details: backdrop, poster, title, year/runtime/rating, genres, tagline, overview and a
+// focused Play button (Play/Pause on the remote plays too).
 import QtQuick
 import "../Style"
 import "../Components"
@@ -8,6 +9,12 @@ FocusScope {
     objectName: "detailsView"
     property QtObject vm
 
+    Keys.onPressed: (event) => {
+        if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
+            details.vm.play(); event.accepted = true
+        }
+    }
+
     Image {
         anchors.fill: parent
         source: details.vm ? details.vm.backdropUrl : ""
@@ -15,6 +22,7 @@ FocusScope {
         asynchronous: true
         opacity: 0.35
         sourceSize.width: 1280
+        sourceSize.height: 720
     }
     // Darken towards the text so it stays readable over any backdrop.
     Rectangle {
@@ -50,6 +58,7 @@ FocusScope {
                 fillMode: Image.PreserveAspectCrop
                 asynchronous: true
                 sourceSize.width: Theme.px(400)
+                sourceSize.height: Theme.px(600)
             }
             Text {
                 anchors.fill: parent
@@ -82,7 +91,8 @@ FocusScope {
             Row {
                 spacing: Theme.px(24)
                 Text {
-                    text: details.vm ? [details.vm.year, details.vm.runtime].filter(s => s !== "").join("   ·   ") : ""
+                    objectName: "detailsMeta"
+                    text: details.vm ? [details.vm.year, details.vm.runtime, details.vm.rating].filter(s => s !== "").join("   ·   ") : ""
                     color: Theme.textDim
                     font.family: Theme.fontFamily
                     font.pixelSize: Theme.bodySize
@@ -93,11 +103,32 @@ FocusScope {
                 }
             }
             Text {
+                objectName: "detailsGenres"
+                width: parent.width
+                visible: text !== ""
+                text: details.vm ? details.vm.genres : ""
+                color: Theme.textDim
+                elide: Text.ElideRight
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+            Text {
+                objectName: "detailsTagline"
+                width: parent.width
+                visible: text !== ""
+                text: details.vm ? details.vm.tagline : ""
+                color: Theme.textDim
+                wrapMode: Text.Wrap
+                font.italic: true
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+            Text {
                 width: parent.width
                 text: details.vm ? details.vm.overview : ""
                 color: Theme.text
                 wrapMode: Text.Wrap
-                maximumLineCount: 7
+                maximumLineCount: 6
                 elide: Text.ElideRight
                 lineHeight: 1.25
                 font.family: Theme.fontFamily

@@ -7,7 +7,9 @@ FocusScope {
     id: home
     objectName: "homeView"
     property QtObject vm
-    signal openDetails(int mediaId)
+    // shelf key -> focused index; survives delegates being destroyed and model reloads.
+    property var positions: ({})
+    signal openItem(string kind, int mediaId)
 
     Text {
         id: brand
@@ -33,11 +35,14 @@ FocusScope {
         spacing: Theme.px(40)
         clip: true
         focus: true
+        // Keep every row alive: a few shelves only, and each remembers its position.
+        cacheBuffer: 100000
         keyNavigationEnabled: true
         highlightMoveDuration: Theme.animMs
-        highlightRangeMode: ListView.ApplyRange
+        // The focused shelf snaps to the top: no row is left half cut above it.
+        highlightRangeMode: ListView.StrictlyEnforceRange
         preferredHighlightBegin: 0
-        preferredHighlightEnd: height * 0.8
+        preferredHighlightEnd: Theme.px(120)
         model: home.vm ? home.vm.shelves : null
         // A model reset (shelves arrive after the view exists) can leave no current row,
         // and then no card would hold the focus.
@@ -45,7 +50,9 @@ FocusScope {
         delegate: ShelfRow {
             width: ListView.view.width
             focus: ListView.isCurrentItem
-            onActivated: (id) => home.openDetails(id)
+            savedIndex: home.positions[shelfKey] || 0
+            onActivated: (id, kind) => home.openItem(kind, id)
+            onRemember: (key, index) => home.positions[key] = index
         }
     }
 

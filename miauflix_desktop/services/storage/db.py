@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     # Background jobs and the UI share the file; wait instead of failing on a brief lock.
     cur.execute("PRAGMA busy_timeout=5000")
+    try:
+        cur.execute("SELECT ln(1)")
+    except sqlite3.OperationalError:
+        # Search ranking uses ln(); SQLite builds without math functions get Python's.
+        dbapi_conn.create_function("ln", 1, math.log, deterministic=True)
     cur.close()
 
 

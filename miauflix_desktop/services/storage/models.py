@@ -1,11 +1,17 @@
-"""ORM tables (SQLAlchemy 2 typed mappings) for films, their sources and on-disk storage.
+"""ORM tables (SQLAlchemy 2 typed mappings): catalog, sources, storage, accounts, sync state.
 
-Field names follow the original Miauflix backend's entities so data and later features
-(ranking, stats checks, storage retention) map one to one.
+Field names follow the original Miauflix backend's entities (snake_case) so data and later
+features (ranking, stats checks, storage retention, accounts, Trakt) map one to one. A few
+columns are additions the desktop app needs: original title/language (search), and
+``last_synced_at`` (which rows the sync job refreshes first).
+
+The full-text index ``title_search`` is not mapped here: it is an SQLite FTS5 virtual
+table created by migration 0002 and kept current by triggers (see ``catalog/search.py``).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -20,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    Uuid,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -44,11 +51,21 @@ class Movie(Timestamped, Base):
     """A film with its TMDB metadata. Demo titles have negative tmdb ids and is_demo set."""
 
     __tablename__ = "movie"
+    __table_args__ = (
+        # Browse sorts and Home shelves; stale_movies() walks last_synced_at.
+        Index("idx_movie_popularity", "popularity"),
+        Index("idx_movie_rating", "rating", "popularity"),
+        Index("idx_movie_release_date", "release_date"),
+        Index("idx_movie_title", "title"),
+        Index("idx_movie_last_synced_at", "last_synced_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tmdb_id: Mapped[int] = mapped_column(Integer, unique=True)
     imdb_id: Mapped[str | None] = mapped_column(String(11), unique=True, nullable=True)
     title: Mapped[str] = mapped_column(String(500))
+    original_title: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    original_language: Mapped[str] = mapped_column(String(16), default="", server_default="")
     overview: Mapped[str] = mapped_column(Text, default="")
     runtime: Mapped[int] = mapped_column(Integer, default=0)
     tagline: Mapped[str] = mapped_column(String(500), default="")
@@ -61,10 +78,17 @@ class Movie(Timestamped, Base):
     logo: Mapped[str] = mapped_column(String(500), default="")
     content_directories_searched: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    # None = never synced (a stub from a list): the sync job fills those first.
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                            nullable=True)
 
     sources: Mapped[list[MovieSource]] = relationship(
         back_populates="movie", cascade="all, delete-orphan"
     )
+    translations: Mapped[list[MovieTranslation]] = relationship(
+        back_populates="movie", cascade="all, delete-orphan", passive_deletes=True
+    )
+    genres: Mapped[list[Genre]] = relationship(secondary="movie_genre")
 
     @property
     def year(self) -> int | None:
@@ -135,6 +159,8 @@ class WatchProgress(Base):
     """Where the viewer stopped a film (resume position)."""
 
     __tablename__ = "watch_progress"
+    # "Continue watching" lists the most recently watched first.
+    __table_args__ = (Index("idx_watch_progress_updated_at", "updated_at"),)
 
     movie_id: Mapped[int] = mapped_column(
         ForeignKey("movie.id", ondelete="CASCADE"), primary_key=True
@@ -144,3 +170,312 @@ class WatchProgress(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class MovieTranslation(Timestamped, Base):
+    """A film's title, overview and tagline in one language (TMDB translations)."""
+
+    __tablename__ = "movie_translation"
+    __table_args__ = (UniqueConstraint("movie_id", "language", name="uq_movie_translation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movie.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    overview: Mapped[str] = mapped_column(Text, default="")
+    tagline: Mapped[str] = mapped_column(String(500), default="")
+
+    movie: Mapped[Movie] = relationship(back_populates="translations")
+
+
+class Genre(Base):
+    """A TMDB genre; its id is TMDB's (shared by films and series when they share it)."""
+
+    __tablename__ = "genre"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # TMDB publishes separate genre lists for films and series; a genre may be in both.
+    for_movies: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    for_tv: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+
+    translations: Mapped[list[GenreTranslation]] = relationship(
+        back_populates="genre", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class GenreTranslation(Base):
+    """A genre's name in one language."""
+
+    __tablename__ = "genre_translation"
+    __table_args__ = (UniqueConstraint("genre_id", "language", name="uq_genre_translation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genre.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200))
+
+    genre: Mapped[Genre] = relationship(back_populates="translations")
+
+
+class MovieGenre(Base):
+    """Film <-> genre. The primary key serves film -> genres, the index genre -> films."""
+
+    __tablename__ = "movie_genre"
+    __table_args__ = (Index("idx_movie_genre_genre", "genre_id", "movie_id"),)
+
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movie.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genre.id", ondelete="CASCADE"),
+                                          primary_key=True)
+
+
+class TVShow(Timestamped, Base):
+    """A series with its TMDB metadata."""
+
+    __tablename__ = "tvshow"
+    __table_args__ = (
+        Index("idx_tvshow_popularity", "popularity"),
+        Index("idx_tvshow_rating", "rating", "popularity"),
+        Index("idx_tvshow_first_air_date", "first_air_date"),
+        Index("idx_tvshow_name", "name"),
+        Index("idx_tvshow_last_synced_at", "last_synced_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tmdb_id: Mapped[int] = mapped_column(Integer, unique=True)
+    imdb_id: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    name: Mapped[str] = mapped_column(String(500))
+    original_name: Mapped[str] = mapped_column(String(500), default="")
+    original_language: Mapped[str] = mapped_column(String(16), default="")
+    overview: Mapped[str] = mapped_column(Text, default="")
+    first_air_date: Mapped[str] = mapped_column(String(10), default="")
+    poster: Mapped[str] = mapped_column(String(500), default="")
+    backdrop: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(32), default="")
+    tagline: Mapped[str] = mapped_column(String(500), default="")
+    type: Mapped[str] = mapped_column(String(32), default="")
+    in_production: Mapped[bool] = mapped_column(Boolean, default=False)
+    episode_run_time: Mapped[list[int]] = mapped_column(JSON, default=list)
+    popularity: Mapped[float] = mapped_column(Float, default=0.0)
+    rating: Mapped[float] = mapped_column(Float, default=0.0)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                            nullable=True)
+
+    seasons: Mapped[list[Season]] = relationship(
+        back_populates="tvshow", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Season.season_number",
+    )
+    translations: Mapped[list[TVShowTranslation]] = relationship(
+        back_populates="tvshow", cascade="all, delete-orphan", passive_deletes=True
+    )
+    genres: Mapped[list[Genre]] = relationship(secondary="tvshow_genre")
+
+    @property
+    def year(self) -> int | None:
+        head = self.first_air_date[:4]
+        return int(head) if head.isdigit() else None
+
+
+class TVShowTranslation(Timestamped, Base):
+    """A series' name, overview and tagline in one language."""
+
+    __tablename__ = "tvshow_translation"
+    __table_args__ = (UniqueConstraint("tvshow_id", "language", name="uq_tvshow_translation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    overview: Mapped[str] = mapped_column(Text, default="")
+    tagline: Mapped[str] = mapped_column(String(500), default="")
+
+    tvshow: Mapped[TVShow] = relationship(back_populates="translations")
+
+
+class TVShowGenre(Base):
+    """Series <-> genre, indexed both ways like MovieGenre."""
+
+    __tablename__ = "tvshow_genre"
+    __table_args__ = (Index("idx_tvshow_genre_genre", "genre_id", "tvshow_id"),)
+
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    genre_id: Mapped[int] = mapped_column(ForeignKey("genre.id", ondelete="CASCADE"),
+                                          primary_key=True)
+
+
+class Season(Timestamped, Base):
+    """One season of a series. ``synced`` turns true once its episodes are stored."""
+
+    __tablename__ = "season"
+    # (tvshow_id, season_number) is the lookup Details makes and the upsert key.
+    __table_args__ = (UniqueConstraint("tvshow_id", "season_number", name="uq_season_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tmdb_id: Mapped[int] = mapped_column(Integer)
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"))
+    season_number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    overview: Mapped[str] = mapped_column(Text, default="")
+    air_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    poster_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # TMDB's count from the show details, known before the episodes are fetched.
+    episode_count: Mapped[int] = mapped_column(Integer, default=0)
+    synced: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+
+    tvshow: Mapped[TVShow] = relationship(back_populates="seasons")
+    episodes: Mapped[list[Episode]] = relationship(
+        back_populates="season", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Episode.episode_number",
+    )
+
+
+class Episode(Timestamped, Base):
+    """One episode of a season."""
+
+    __tablename__ = "episode"
+    __table_args__ = (UniqueConstraint("season_id", "episode_number", name="uq_episode_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tmdb_id: Mapped[int] = mapped_column(Integer)
+    season_id: Mapped[int] = mapped_column(ForeignKey("season.id", ondelete="CASCADE"))
+    episode_number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    overview: Mapped[str] = mapped_column(Text, default="")
+    air_date: Mapped[str] = mapped_column(String(10), default="")
+    still_path: Mapped[str] = mapped_column(String(500), default="")
+    imdb_id: Mapped[str | None] = mapped_column(String(11), nullable=True)
+    runtime: Mapped[int] = mapped_column(Integer, default=0)
+
+    season: Mapped[Season] = relationship(back_populates="episodes")
+
+
+class MediaList(Base):
+    """A TMDB list (slug e.g. "popular-movies", "trending-week") shown as a Home shelf."""
+
+    __tablename__ = "media_list"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    provider: Mapped[str] = mapped_column(String(32), default="tmdb")
+    kind: Mapped[str] = mapped_column(String(8), default="movie")  # "movie" or "tv"
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                            nullable=True)
+
+
+class MediaListMovie(Base):
+    """Ordered membership of a film in a list; (list_id, position) reads a shelf in order."""
+
+    __tablename__ = "media_list_movie"
+    __table_args__ = (Index("idx_media_list_movie_movie", "movie_id"),)
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("media_list.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movie.id", ondelete="CASCADE"))
+
+
+class MediaListTVShow(Base):
+    """Ordered membership of a series in a list."""
+
+    __tablename__ = "media_list_tvshow"
+    __table_args__ = (Index("idx_media_list_tvshow_tvshow", "tvshow_id"),)
+
+    list_id: Mapped[int] = mapped_column(ForeignKey("media_list.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"))
+
+
+class SyncState(Base):
+    """Bookkeeping of one background job: when it last ran and where it stopped."""
+
+    __tablename__ = "sync_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    cursor: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    extra: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class User(Timestamped, Base):
+    """An account (the LAN web UI and profiles); the password is stored hashed only."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default="user")  # "user" | "admin"
+    is_email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    refresh_tokens: Mapped[list[RefreshToken]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class RefreshToken(Timestamped, Base):
+    """A login session's refresh token (only its hash is stored)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (
+        Index("idx_refresh_tokens_expires_at", "expires_at"),
+        UniqueConstraint("user_id", "session", name="uq_refresh_tokens_user_session"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                               index=True)
+    session: Mapped[str] = mapped_column(String(64), index=True)
+    user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    last_accessed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    access_count: Mapped[int] = mapped_column(Integer, default=1)
+    issue_ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="refresh_tokens")
+
+
+class AuditLog(Base):
+    """A security-relevant event (logins, token use, configuration changes)."""
+
+    __tablename__ = "audit_logs"
+    __table_args__ = (
+        Index("idx_audit_logs_created_at", "created_at"),
+        Index("idx_audit_logs_event_type", "event_type"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    event_type: Mapped[str] = mapped_column(String(25))
+    severity: Mapped[str] = mapped_column(String(10), default="INFO")
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ip_address: Mapped[str | None] = mapped_column(String(45), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # "metadata" is reserved on declarative classes; the column keeps the seed's name.
+    details: Mapped[dict[str, object] | None] = mapped_column("metadata", JSON, nullable=True)
+    user_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TraktUser(Timestamped, Base):
+    """A linked Trakt account (tokens are secrets: kept here only as the seed does)."""
+
+    __tablename__ = "trakt_users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True, nullable=True
+    )
+    trakt_slug: Mapped[str] = mapped_column(String(100), unique=True)
+    trakt_username: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    access_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    refresh_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                              nullable=True)
+
+    user: Mapped[User | None] = relationship()

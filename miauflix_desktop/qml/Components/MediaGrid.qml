@@ -1,0 +1,85 @@
+// A virtualised grid of poster cards (Browse, Search). Left on the first column leaves the
+// grid (leftEdge), nearing the end asks for the next page (nearEnd); OK opens a card.
+import QtQuick
+import "../Style"
+
+GridView {
+    id: grid
+    property string cardPrefix: "grid"
+    readonly property int columns: Math.max(1, Math.floor((width - leftMargin - rightMargin) / cellWidth))
+    signal leftEdge()
+    signal upEdge()
+    signal nearEnd()
+    signal activated(int mediaId, string kind)
+
+    // Room around each card for the focus scale-up and outline.
+    cellWidth: Theme.cardWidth + Theme.px(36)
+    // ... and for the title under it: in a grid of results the name matters.
+    cellHeight: Theme.cardHeight + Theme.px(40) + Theme.smallSize + Theme.px(24)
+    leftMargin: Theme.px(24)
+    topMargin: Theme.px(24)
+    rightMargin: Theme.px(12)
+    clip: true
+    keyNavigationEnabled: true
+    highlightMoveDuration: Theme.animMs
+    highlightRangeMode: GridView.ApplyRange
+    preferredHighlightBegin: Theme.px(24)
+    preferredHighlightEnd: height - Theme.px(24)
+    // Only visible cards (plus a row) exist: thousands of results stay cheap.
+    cacheBuffer: cellHeight
+
+    Keys.priority: Keys.BeforeItem
+    Keys.onLeftPressed: (event) => {
+        if (currentIndex % columns === 0) { grid.leftEdge(); event.accepted = true }
+        else event.accepted = false
+    }
+    Keys.onUpPressed: (event) => {
+        if (currentIndex < columns) { grid.upEdge(); event.accepted = true }
+        else event.accepted = false
+    }
+    onCurrentIndexChanged: if (count > 0 && currentIndex >= count - columns * 2) grid.nearEnd()
+    onCountChanged: if (count > 0 && currentIndex < 0) currentIndex = 0
+
+    delegate: FocusScope {
+        id: cell
+        required property int index
+        required property int mediaId
+        required property string title
+        required property int year
+        required property string posterUrl
+        required property bool isDemo
+        required property string kind
+        required property real progress
+        width: grid.cellWidth
+        height: grid.cellHeight
+        focus: GridView.isCurrentItem
+        PosterCard {
+            id: gridCard
+            anchors.horizontalCenter: parent.horizontalCenter
+            y: Theme.px(20)
+            focus: true
+            shelfKey: grid.cardPrefix
+            mediaId: cell.mediaId
+            title: cell.title
+            year: cell.year
+            posterUrl: cell.posterUrl
+            isDemo: cell.isDemo
+            kind: cell.kind
+            progress: cell.progress
+            onActivated: (id, kind) => { grid.currentIndex = cell.index; grid.activated(id, kind) }
+        }
+        Text {
+            anchors.top: gridCard.bottom
+            // Below the focused card's scale-up, so the outline never covers the title.
+            anchors.topMargin: Math.ceil(Theme.cardHeight * (Theme.focusScale - 1) / 2) + Theme.focusBorder + Theme.px(6)
+            anchors.horizontalCenter: parent.horizontalCenter
+            width: Theme.cardWidth
+            horizontalAlignment: Text.AlignHCenter
+            text: cell.title
+            elide: Text.ElideRight
+            color: cell.activeFocus ? Theme.text : Theme.textDim
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.smallSize
+        }
+    }
+}

@@ -1,0 +1,149 @@
+// Episodes of one season: the list on the left, the focused episode's details on the right.
+// OK or Play/Pause on an episode says plainly that episode sources do not exist yet.
+import QtQuick
+import "../Style"
+import "../Components"
+
+FocusScope {
+    id: episodes
+    objectName: "episodesView"
+    property QtObject vm
+
+    Text {
+        id: heading
+        x: parent.width * 0.05
+        y: parent.height * 0.05
+        width: parent.width * 0.9
+        text: episodes.vm ? episodes.vm.heading : ""
+        color: Theme.text
+        elide: Text.ElideRight
+        font.family: Theme.fontFamily
+        font.pixelSize: Theme.titleSize
+        font.bold: true
+    }
+
+    ListView {
+        id: list
+        objectName: "episodesList"
+        x: parent.width * 0.05
+        anchors.top: heading.bottom
+        anchors.topMargin: Theme.px(32)
+        anchors.bottom: parent.bottom
+        anchors.bottomMargin: parent.height * 0.05
+        width: parent.width * 0.42
+        spacing: Theme.px(8)
+        clip: true
+        focus: true
+        keyNavigationEnabled: true
+        highlightMoveDuration: Theme.animMs
+        highlightRangeMode: ListView.ApplyRange
+        preferredHighlightBegin: Theme.px(80)
+        preferredHighlightEnd: height - Theme.px(80)
+        model: episodes.vm ? episodes.vm.episodes : null
+        onCountChanged: if (count > 0 && currentIndex < 0) currentIndex = 0
+        onCurrentIndexChanged: if (episodes.vm) episodes.vm.currentIndex = currentIndex
+        delegate: ListEntry {
+            required property int index
+            required property int number
+            required property string title
+            required property string runtime
+            objectName: "episode_" + number
+            width: ListView.view.width - Theme.px(16)
+            x: Theme.px(8)
+            text: number + ".  " + title
+            detail: runtime
+            focus: ListView.isCurrentItem
+            onActivated: episodes.vm.play(index)
+            Keys.onPressed: (event) => {
+                if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
+                    episodes.vm.play(index); event.accepted = true
+                }
+            }
+        }
+    }
+
+    Column {
+        anchors.left: list.right
+        anchors.leftMargin: Theme.px(56)
+        anchors.right: parent.right
+        anchors.rightMargin: parent.width * 0.05
+        anchors.top: list.top
+        spacing: Theme.px(24)
+        Text {
+            objectName: "episodeTitle"
+            width: parent.width
+            text: episodes.vm ? episodes.vm.currentTitle : ""
+            color: Theme.text
+            wrapMode: Text.Wrap
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.headingSize
+            font.bold: true
+        }
+        Text {
+            width: parent.width
+            text: episodes.vm ? episodes.vm.currentMeta : ""
+            color: Theme.textDim
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+        }
+        Text {
+            objectName: "episodeOverview"
+            width: parent.width
+            text: episodes.vm ? episodes.vm.currentOverview : ""
+            color: Theme.text
+            wrapMode: Text.Wrap
+            maximumLineCount: 9
+            elide: Text.ElideRight
+            lineHeight: 1.25
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+        }
+        Text {
+            width: parent.width
+            visible: list.count > 0
+            text: "OK: play this episode"
+            color: Theme.textDim
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.smallSize
+        }
+        Rectangle {
+            objectName: "episodeMessageBox"
+            visible: episodes.vm && episodes.vm.message !== ""
+            width: messageText.implicitWidth + Theme.px(48)
+            height: messageText.implicitHeight + Theme.px(28)
+            radius: Theme.radius
+            color: Theme.surfaceRaised
+            border.color: Theme.error
+            border.width: Theme.px(2)
+            Text {
+                id: messageText
+                objectName: "episodeMessage"
+                anchors.centerIn: parent
+                text: episodes.vm ? episodes.vm.message : ""
+                color: Theme.error
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+                font.bold: true
+            }
+        }
+    }
+
+    Column {
+        anchors.centerIn: parent
+        spacing: Theme.px(24)
+        visible: episodes.vm && (episodes.vm.loading || episodes.vm.error !== "")
+        Spinner {
+            anchors.horizontalCenter: parent.horizontalCenter
+            visible: episodes.vm && episodes.vm.loading
+        }
+        Text {
+            objectName: "episodesError"
+            anchors.horizontalCenter: parent.horizontalCenter
+            text: episodes.vm && episodes.vm.error !== "" ? episodes.vm.error + "\nPress Back to return." : ""
+            horizontalAlignment: Text.AlignHCenter
+            color: Theme.error
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+        }
+    }
+}

@@ -1,0 +1,271 @@
+"""SeasonsViewModel (a series and its seasons) and EpisodesViewModel (one season's episodes)."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Property, QObject, Signal, Slot
+
+from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.media import CatalogPort, MediaItem
+from miauflix_desktop.ui.details import genres_text, rating_text, runtime_text
+from miauflix_desktop.ui.home import user_message
+from miauflix_desktop.ui.image_provider import image_hub
+from miauflix_desktop.ui.list_models import RowListModel, image_url
+from miauflix_desktop.ui.tasks import OwnedTasks
+
+log = logging.getLogger(__name__)
+
+NO_EPISODE_SOURCE = "No source for this episode yet."
+
+
+class _Loading(QObject):
+    """loading/error properties shared by both screens."""
+
+    loadingChanged = Signal()
+    errorChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._loading = False
+        self._error = ""
+
+    def _get_loading(self) -> bool:
+        return self._loading
+
+    def _get_error(self) -> str:
+        return self._error
+
+    loading = Property(bool, _get_loading, notify=loadingChanged)
+    error = Property(str, _get_error, notify=errorChanged)
+
+    def _set_loading(self, value: bool) -> None:
+        if value != self._loading:
+            self._loading = value
+            self.loadingChanged.emit()
+
+    def _set_error(self, value: str) -> None:
+        if value != self._error:
+            self._error = value
+            self.errorChanged.emit()
+
+
+class SeasonsViewModel(_Loading):
+    """The Series screen: show details plus its seasons; OK on a season opens Episodes."""
+
+    changed = Signal()
+    # The navigator listens (show id, season number); the view model does not navigate.
+    seasonRequested = Signal(int, int)
+
+    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._catalog = catalog
+        self._show: MediaItem | None = None
+        self._seasons = RowListModel(
+            ["number", "title", "overview", "episodeCount", "posterUrl", "year"], self,
+            image_roles=["posterUrl"])
+        image_hub().resolved.connect(self._image_resolved)
+        self._tasks = OwnedTasks("seasons")
+
+    def _image_resolved(self, ref: str) -> None:
+        if self._show is not None and ref in (self._show.poster, self._show.backdrop):
+            self.changed.emit()
+
+    def _show_id(self) -> int:
+        return self._show.id if self._show else 0
+
+    def _text(self, attr: str) -> str:
+        return str(getattr(self._show, attr) or "") if self._show else ""
+
+    def _title(self) -> str:
+        return self._text("title")
+
+    def _overview(self) -> str:
+        return self._text("overview")
+
+    def _year(self) -> str:
+        return self._text("year")
+
+    def _tagline(self) -> str:
+        return self._text("tagline")
+
+    def _rating(self) -> str:
+        return rating_text(self._show.rating) if self._show else ""
+
+    def _genres(self) -> str:
+        return genres_text(self._show.genres) if self._show else ""
+
+    def _poster(self) -> str:
+        return image_url(self._show.poster) if self._show else ""
+
+    def _backdrop(self) -> str:
+        return image_url(self._show.backdrop) if self._show else ""
+
+    def _get_seasons(self) -> RowListModel:
+        return self._seasons
+
+    showId = Property(int, _show_id, notify=changed)
+    title = Property(str, _title, notify=changed)
+    overview = Property(str, _overview, notify=changed)
+    year = Property(str, _year, notify=changed)
+    tagline = Property(str, _tagline, notify=changed)
+    rating = Property(str, _rating, notify=changed)
+    genres = Property(str, _genres, notify=changed)
+    posterUrl = Property(str, _poster, notify=changed)
+    backdropUrl = Property(str, _backdrop, notify=changed)
+    seasons = Property(QObject, _get_seasons, constant=True)
+
+    @Slot(int)
+    def load(self, show_id: int) -> None:
+        if self._show is not None and self._show.id == show_id and self._seasons.rowCount():
+            return  # coming back to the same show: keep the seasons row where it was
+        self._show = None
+        self._seasons.set_rows([])
+        self.changed.emit()
+        self._tasks.spawn("load", self._load(show_id))
+
+    async def _load(self, show_id: int) -> None:
+        self._set_loading(True)
+        self._set_error("")
+        try:
+            self._show = await self._catalog.get_show(show_id)
+            self.changed.emit()
+            seasons = await self._catalog.seasons(show_id)
+            self._seasons.set_rows([
+                {"number": s.number, "title": s.title or f"Season {s.number}",
+                 "overview": s.overview, "episodeCount": s.episode_count,
+                 "posterUrl": s.poster or (self._show.poster if self._show else None),
+                 "year": s.year or 0}
+                for s in seasons
+            ])
+            if not seasons:
+                self._set_error("No seasons are known for this series yet.")
+        except Exception as exc:
+            log.warning("series %s failed: %s", show_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_error(user_message(exc, "This series could not be loaded."))
+        finally:
+            self._set_loading(False)
+
+    @Slot(int)
+    def openSeason(self, row: int) -> None:
+        if self._show is not None and 0 <= row < self._seasons.rowCount():
+            self.seasonRequested.emit(self._show.id, self._seasons.row(row)["number"])
+
+    async def aclose(self) -> None:
+        await self._tasks.aclose()
+
+
+class EpisodesViewModel(_Loading):
+    """The Episodes screen: one season's episodes; the current one's overview is shown."""
+
+    changed = Signal()
+    currentChanged = Signal()
+    messageChanged = Signal()
+
+    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._catalog = catalog
+        self._key: tuple[int, int] | None = None
+        self._show_title = ""
+        self._episodes = RowListModel(
+            ["episodeId", "number", "title", "overview", "runtime", "airDate", "stillUrl"], self,
+            image_roles=["stillUrl"])
+        self._current = -1
+        self._message = ""
+        self._tasks = OwnedTasks("episodes")
+
+    def _heading(self) -> str:
+        if self._key is None:
+            return ""
+        season = f"Season {self._key[1]}"
+        return f"{self._show_title} — {season}" if self._show_title else season
+
+    def _get_episodes(self) -> RowListModel:
+        return self._episodes
+
+    def _get_current(self) -> int:
+        return self._current
+
+    def _set_current(self, row: int) -> None:
+        if row != self._current:
+            self._current = row
+            self._set_message("")
+            self.currentChanged.emit()
+
+    def _field(self, name: str) -> str:
+        if 0 <= self._current < self._episodes.rowCount():
+            return str(self._episodes.row(self._current)[name] or "")
+        return ""
+
+    def _cur_title(self) -> str:
+        return self._field("title")
+
+    def _cur_overview(self) -> str:
+        return self._field("overview")
+
+    def _cur_meta(self) -> str:
+        if not 0 <= self._current < self._episodes.rowCount():
+            return ""
+        row = self._episodes.row(self._current)
+        parts = [f"Episode {row['number']}", row["runtime"], row["airDate"]]
+        return "   ·   ".join(p for p in parts if p)
+
+    def _get_message(self) -> str:
+        return self._message
+
+    heading = Property(str, _heading, notify=changed)
+    episodes = Property(QObject, _get_episodes, constant=True)
+    currentIndex = Property(int, _get_current, _set_current, notify=currentChanged)
+    currentTitle = Property(str, _cur_title, notify=currentChanged)
+    currentOverview = Property(str, _cur_overview, notify=currentChanged)
+    currentMeta = Property(str, _cur_meta, notify=currentChanged)
+    message = Property(str, _get_message, notify=messageChanged)
+
+    def load(self, show_id: int, season_number: int, show_title: str = "") -> None:
+        if self._key == (show_id, season_number) and self._episodes.rowCount():
+            return
+        self._key = (show_id, season_number)
+        self._show_title = show_title
+        self._episodes.set_rows([])
+        self._set_current(-1)
+        self._set_message("")
+        self.changed.emit()
+        self._tasks.spawn("load", self._load(show_id, season_number))
+
+    async def _load(self, show_id: int, season_number: int) -> None:
+        self._set_loading(True)
+        self._set_error("")
+        try:
+            episodes = await self._catalog.episodes(show_id, season_number)
+            self._episodes.set_rows([
+                {"episodeId": e.id, "number": e.number, "title": e.title, "overview": e.overview,
+                 "runtime": runtime_text(e.runtime_minutes), "airDate": e.air_date,
+                 "stillUrl": e.still}
+                for e in episodes
+            ])
+            self._set_current(0 if episodes else -1)
+            self.currentChanged.emit()
+            if not episodes:
+                self._set_error("No episodes are known for this season yet.")
+        except Exception as exc:
+            log.warning("episodes of %s/%s failed: %s", show_id, season_number, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_error(user_message(exc, "The episodes could not be loaded."))
+        finally:
+            self._set_loading(False)
+
+    @Slot(int)
+    def play(self, row: int) -> None:
+        # Episode sources are not searched yet; say so plainly rather than fake playback.
+        if 0 <= row < self._episodes.rowCount():
+            self._set_current(row)
+            self._set_message(NO_EPISODE_SOURCE)
+
+    def _set_message(self, value: str) -> None:
+        if value != self._message:
+            self._message = value
+            self.messageChanged.emit()
+
+    async def aclose(self) -> None:
+        await self._tasks.aclose()
