@@ -138,18 +138,12 @@ class LibraryService:
 
     def _store_results(self, items: tuple[TmdbListItem, ...]) -> None:
         for item in items:
-            common = dict(
+            if item.media_type not in (MOVIE, TV):
+                continue
+            self._catalog.upsert_summary(
+                item.media_type, item.id, title=item.title, original_title=item.original_title,
                 original_language=item.original_language, overview=item.overview,
-                rating=item.vote_average, popularity=item.popularity,
-                poster=item.poster_path or "", backdrop=item.backdrop_path or "",
-                genre_ids=list(item.genre_ids), synced=False,
+                date=item.date.isoformat() if item.date else "", poster=item.poster_path or "",
+                backdrop=item.backdrop_path or "", rating=item.vote_average,
+                popularity=item.popularity, genre_ids=list(item.genre_ids),
             )
-            day = item.date.isoformat() if item.date else ""
-            if item.media_type == MOVIE:
-                self._catalog.upsert_movie(item.id, title=item.title,
-                                           original_title=item.original_title,
-                                           release_date=day, **common)
-            elif item.media_type == TV:
-                self._catalog.upsert_show(item.id, name=item.title,
-                                          original_name=item.original_title,
-                                          first_air_date=day, **common)

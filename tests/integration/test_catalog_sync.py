@@ -154,3 +154,23 @@ async def test_rate_limited_list_refresh_waits_and_completes(repo):
             assert repo.list_items("popular-movies", MOVIE, 40)
         finally:
             await client.stop()
+
+
+async def test_hourly_list_refresh_keeps_synced_details(repo):
+    async with running_fake_tmdb() as fake:
+        client = TmdbClient(fake.api_key, base_url=fake.base_url, rate_per_second=200)
+        await client.start()
+        try:
+            sync = CatalogSync(client, repo)
+            await sync.refresh_lists()
+            await sync.sync_movies()
+            matrix = repo.search("matrix", 1)[0]
+            before = repo.movie_item(matrix.id)
+            assert before.runtime_minutes and before.tagline
+            await sync.refresh_lists()  # list pages carry no runtime/tagline
+            after = repo.movie_item(matrix.id)
+            assert after.runtime_minutes == before.runtime_minutes
+            assert after.tagline == before.tagline
+            assert not repo.stale_movies(100, an_hour_ago())
+        finally:
+            await client.stop()

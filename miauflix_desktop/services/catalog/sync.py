@@ -136,27 +136,20 @@ class CatalogSync:
         return [(g.id, g.name) for g in genres]
 
     def _store_list(self, spec: ListSpec, items: Sequence[TmdbListItem]) -> None:
-        # List items carry enough for a card (title, poster, rating); synced=False keeps
-        # the row stale so the film/series job fetches its full details next.
+        # List items carry enough for a card (title, poster, rating); new rows stay stale
+        # so the film/series job fetches their full details next.
         seen: list[int] = []
         for item in items:
             if item.id in seen:
                 continue
             seen.append(item.id)
-            fields = dict(
+            self._repo.upsert_summary(
+                spec.kind, item.id, title=item.title, original_title=item.original_title,
                 original_language=item.original_language, overview=item.overview,
-                rating=item.vote_average, popularity=item.popularity,
-                poster=item.poster_path or "", backdrop=item.backdrop_path or "",
-                genre_ids=list(item.genre_ids), synced=False,
+                date=_day(item.date), poster=item.poster_path or "",
+                backdrop=item.backdrop_path or "", rating=item.vote_average,
+                popularity=item.popularity, genre_ids=list(item.genre_ids),
             )
-            if spec.kind == MOVIE:
-                self._repo.upsert_movie(item.id, title=item.title,
-                                        original_title=item.original_title,
-                                        release_date=_day(item.date), **fields)
-            else:
-                self._repo.upsert_show(item.id, name=item.title,
-                                       original_name=item.original_title,
-                                       first_air_date=_day(item.date), **fields)
         self._repo.replace_list(spec.slug, spec.kind, seen, name=spec.name)
 
     # ------------------------------------------------------------------ details

@@ -300,6 +300,57 @@ class CatalogRepository:
                 self._upsert_translation(s, _MOVIE, movie.id, tr)
             return movie.id
 
+    def upsert_summary(
+        self,
+        kind: str,
+        tmdb_id: int,
+        *,
+        title: str,
+        original_title: str = "",
+        original_language: str = "",
+        overview: str = "",
+        date: str = "",
+        poster: str = "",
+        backdrop: str = "",
+        rating: float = 0.0,
+        popularity: float = 0.0,
+        genre_ids: Sequence[int] = (),
+    ) -> int:
+        """Store what a list page or search result says about a title, without losing more.
+
+        List and search answers carry only card fields. A new title becomes a stale stub
+        (the film/series job fetches its details next); an existing one only gets its
+        card fields refreshed — runtime, tagline, ids, translations and last_synced_at
+        stay as the details sync left them (a full upsert would wipe them every hour).
+        """
+        k = _kind(kind)
+        t = k.table
+        with self._db.session() as s, s.begin():
+            row = s.scalar(select(t).where(t.tmdb_id == tmdb_id))
+            new = row is None
+            if new:
+                row = t(tmdb_id=tmdb_id, **{k.title.key: title})
+                s.add(row)
+            setattr(row, k.title.key, title or getattr(row, k.title.key))
+            if original_title:
+                setattr(row, k.original.key, original_title)
+            if original_language:
+                row.original_language = original_language
+            if overview:
+                row.overview = overview
+            if date:
+                setattr(row, k.date.key, date)
+            if poster:
+                row.poster = poster
+            if backdrop:
+                row.backdrop = backdrop
+            row.rating = rating
+            row.popularity = popularity
+            s.flush()
+            if new and genre_ids:
+                self._set_genres(s, k, row.id, genre_ids)
+            return int(row.id)
+
     def upsert_show(
         self,
         tmdb_id: int,
