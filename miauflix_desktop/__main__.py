@@ -22,6 +22,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="use the offline demo library even when a TMDB key is set")
     # Tests and benchmarks use short demo clips to stay fast; not for users.
     common.add_argument("--demo-duration", type=float, default=None, help=argparse.SUPPRESS)
+    # Keep the torrent engine on loopback even with a TMDB key (tests against fakes).
+    common.add_argument("--isolated", action="store_true", help=argparse.SUPPRESS)
 
     parser = argparse.ArgumentParser(prog="miauflix-desktop", parents=[common],
                                      description="Miauflix Desktop media center")

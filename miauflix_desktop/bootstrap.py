@@ -43,6 +43,10 @@ def configure_logging(level: str, paths: AppPaths) -> None:
                                                    maxBytes=5_000_000, backupCount=3)
     logfile.setFormatter(fmt)
     root.handlers[:] = [console, logfile]
+    # httpx logs every request URL at INFO, and a TMDB v3 key travels in the query
+    # string: keep secrets out of logs.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def resolve_paths(args: argparse.Namespace) -> AppPaths:
@@ -133,7 +137,8 @@ def run_app(args: argparse.Namespace, paths: AppPaths) -> int:
 
     qt_app, loop = step("qt", lambda: create_qt_app(sys.argv[:1]))
     container = step("container", lambda: build_container(
-        paths, settings, demo=True, demo_duration_s=args.demo_duration))
+        paths, settings, demo=True, demo_duration_s=args.demo_duration,
+        isolated_network=True if args.isolated else None))
     with loop:
         return loop.run_until_complete(_run_ui(container, qt_app))
 

@@ -169,4 +169,14 @@ def build_ui(container: Container) -> UiParts:
         save_settings(container.paths.settings_file, container.settings)
 
     app_vm.fullscreenChanged.connect(remember_fullscreen)
+    runtime = container.tmdb
+    if runtime is not None:
+        # First sync fills the lists Home shows; reload Home when they change.
+        home_vm = app_vm.home
+
+        def refresh_home(job: str) -> None:
+            if job == "lists":
+                home_vm.reload()  # type: ignore[attr-defined]
+
+        runtime.on_job_done(refresh_home)
     return UiParts(player, UiShell(app_vm, player_vm, images=container.images))

@@ -36,6 +36,11 @@ class TmdbRuntime:
         self._status = status
         self._client: TmdbClient | None = None
         self._scheduler: Scheduler | None = None
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_job_done(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(job name)` after each successful sync run (e.g. refresh Home)."""
+        self._listeners.append(listener)
 
     @property
     def client(self) -> TmdbClient | None:
@@ -74,6 +79,11 @@ class TmdbRuntime:
 
     def _job_ok(self, name: str) -> None:
         self._status.resolved(STATUS_SOURCE)
+        for listener in list(self._listeners):
+            try:
+                listener(name)
+            except Exception:  # a broken listener must not fail the sync job
+                log.exception("sync listener failed")
 
     def _job_error(self, name: str, exc: BaseException) -> None:
         if isinstance(exc, TmdbAuthError):
