@@ -63,3 +63,34 @@ def test_signals_shut_the_app_down_cleanly(tmp_path: Path, sig: signal.Signals) 
     proc.send_signal(sig)
     rc = proc.wait(timeout=30)
     assert_clean(rc, log_path.read_text())
+
+
+def test_app_with_a_tmdb_key_syncs_and_shows_catalog_shelves(tmp_path: Path) -> None:
+    """The real app against the fake TMDB (a separate process on 127.0.0.1)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fake = subprocess.Popen([sys.executable, "-m", "tests.fakes.tmdb_server", "--port",
+                             str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        from tests.fakes.tmdb_server import API_KEY
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "tests.ui.tmdb_app_scenario", str(tmp_path),
+             f"http://127.0.0.1:{port}/3", f"http://127.0.0.1:{port}/t/p/", API_KEY],
+            cwd=REPO, env=app_env(), capture_output=True, text=True, timeout=240,
+        )
+        assert_clean(proc.returncode, proc.stderr)
+        assert API_KEY not in proc.stderr  # the key never reaches the log
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
