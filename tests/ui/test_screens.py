@@ -413,3 +413,21 @@ def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness)
         assert visited >= ALL_SCREENS, (ALL_SCREENS - visited, walk)
 
     run(ui.loop, scenario(), timeout=90)
+
+
+def test_setup_key_can_be_entered_with_the_remote_only(first_run_ui: UiHarness) -> None:
+    ui = first_run_ui
+
+    async def scenario() -> None:
+        await wait_until(lambda: focused_name(ui.window) == "setupKeyInput", 5)
+        await press(ui.window, K.Key_Right)  # empty field: Right opens the keyboard
+        assert focused_name(ui.window) == "key_a"
+        assert len(visible_focus_items(ui.window)) == 1
+        await type_on_screen(ui.window, "ab12")
+        assert item(ui.window, "setupKeyInput").property("text") == "ab12"
+        for _ in range(6):  # back to the first column, then out to the field
+            await press(ui.window, K.Key_Left)
+        assert focused_name(ui.window) == "setupKeyInput"
+        assert [i.objectName() for i in visible_focus_items(ui.window)] == ["setupKeyField"]
+
+    run(ui.loop, scenario())

@@ -1,5 +1,6 @@
 // On-screen keyboard for the remote: a-z, 0-9 in a 6-column grid, then Space, Delete and
-// Clear. Arrows move, OK types; Right on the last column leaves it (rightEdge).
+// Clear. Arrows move, OK types; Right on the last column / Left on the first leave it
+// (rightEdge / leftEdge).
 import QtQuick
 import "../Style"
 
@@ -9,6 +10,7 @@ FocusScope {
     signal backspace()
     signal clear()
     signal rightEdge()
+    signal leftEdge()
 
     readonly property int columns: 6
     readonly property var keys: "abcdefghijklmnopqrstuvwxyz0123456789".split("").concat(["space", "backspace", "clear"])
@@ -39,7 +41,7 @@ FocusScope {
         }
         var col = c.col + dx * c.span
         if (dx > 0 && c.span > 1) col = c.col + 2
-        if (col < 0) return false
+        if (col < 0) { kb.leftEdge(); return true }
         if (col >= columns) { kb.rightEdge(); return true }
         current = indexAt(c.row, col)
         return true

@@ -12,7 +12,8 @@ FocusScope {
     Column {
         x: parent.width * 0.05
         y: parent.height * 0.08
-        width: parent.width * 0.9
+        // the right half belongs to the on-screen keyboard
+        width: parent.width * 0.5
         spacing: Theme.px(30)
 
         Text {
@@ -23,7 +24,7 @@ FocusScope {
             font.bold: true
         }
         Text {
-            width: parent.width * 0.8
+            width: parent.width
             text: "Enter your TMDB API key (a free account at themoviedb.org gives you one) for films and series, or skip and use the demo library."
             color: Theme.text
             wrapMode: Text.Wrap
@@ -42,7 +43,7 @@ FocusScope {
             id: keyField
             objectName: "setupKeyField"
             readonly property bool showsFocus: keyInput.activeFocus
-            width: parent.width * 0.7
+            width: parent.width
             height: keyInput.implicitHeight + Theme.px(32)
             radius: Theme.radius
             color: Theme.surface
@@ -61,6 +62,8 @@ FocusScope {
                 font.family: Theme.fontFamily
                 font.pixelSize: Theme.bodySize
                 KeyNavigation.down: languages
+                // At the end of the text Right moves to the on-screen keyboard (remote only).
+                KeyNavigation.right: keyboard
                 Keys.onReturnPressed: setup.vm.checkAndSave(text)
                 Keys.onEnterPressed: setup.vm.checkAndSave(text)
                 Text {
@@ -85,6 +88,7 @@ FocusScope {
             objectName: "setupLanguages"
             width: parent.width
             height: Theme.px(84)
+            clip: true
             orientation: ListView.Horizontal
             spacing: Theme.px(20)
             keyNavigationEnabled: true
@@ -106,7 +110,8 @@ FocusScope {
             }
         }
 
-        Row {
+        Flow {
+            width: parent.width
             spacing: Theme.px(32)
             FocusButton {
                 id: saveButton
@@ -114,13 +119,14 @@ FocusScope {
                 text: "Check & save"
                 KeyNavigation.up: languages
                 KeyNavigation.right: skipButton
+                KeyNavigation.down: skipButton  // the Flow may wrap Skip below
                 onActivated: setup.vm.checkAndSave(keyInput.text)
             }
             FocusButton {
                 id: skipButton
                 objectName: "setupSkipButton"
                 text: "Skip — use the demo library"
-                KeyNavigation.up: languages
+                KeyNavigation.up: saveButton
                 KeyNavigation.left: saveButton
                 onActivated: setup.vm.skip()
             }
@@ -141,5 +147,19 @@ FocusScope {
                 font.bold: setup.vm && setup.vm.isError
             }
         }
+    }
+
+    // With only a remote: Right from the key field opens this keyboard (a v3 key is 32
+    // characters of 0-9a-f); Left from its first column goes back to the field.
+    OnScreenKeyboard {
+        id: keyboard
+        objectName: "setupKeyboard"
+        x: parent.width * 0.6
+        y: parent.height * 0.08
+        onTyped: (t) => keyInput.insert(keyInput.cursorPosition, t)
+        onBackspace: if (keyInput.cursorPosition > 0)
+                         keyInput.remove(keyInput.cursorPosition - 1, keyInput.cursorPosition)
+        onClear: keyInput.clear()
+        onLeftEdge: keyInput.forceActiveFocus()
     }
 }
