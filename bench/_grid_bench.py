@@ -15,6 +15,7 @@ per-card query string so every card decodes its file afresh (like real, distinct
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -22,8 +23,6 @@ import time
 
 T0 = time.perf_counter()
 SPAWNED = float(os.environ.get("GRID_BENCH_SPAWNED", "0"))  # parent's time.time() at spawn
-
-import itertools
 
 from PySide6.QtCore import (  # noqa: E402
     QAbstractListModel,

@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Row,
     Select,
+    TextClause,
+    bindparam,
     delete,
     func,
     insert,
@@ -234,6 +237,39 @@ def _item_columns(k: _Kind) -> Select[Any]:
     # Positional access in _items: 1 title, 2 original title, 4 date, 5 runtime.
     return select(t.id, k.title, k.original, t.overview, k.date, runtime.label("runtime"),
                   t.poster, t.backdrop, is_demo.label("is_demo"), t.rating, t.tagline)
+
+
+@dataclass(frozen=True)
+class _ItemSQL:
+    """A kind's item-building statements: ids expand into one IN list; languages bound."""
+
+    texts: TextClause
+    genres: TextClause
+
+
+def _item_sql(table: str, fk: str, title: str) -> _ItemSQL:
+    ids = bindparam("ids", expanding=True)
+    texts = text(f"""
+        SELECT {fk}, language, {title}, overview, tagline FROM {table}_translation
+        WHERE {fk} IN :ids AND (language = :primary OR language LIKE :region)
+    """).bindparams(ids)
+    # Genre names in the wanted language or English (the fallback), ranked in Python.
+    genres = text(f"""
+        SELECT l.{fk}, l.genre_id, g.language, g.name
+        FROM {table}_genre AS l JOIN genre_translation AS g ON g.genre_id = l.genre_id
+        WHERE l.{fk} IN :ids
+          AND (g.language = :primary OR g.language LIKE :region
+               OR g.language = 'en' OR g.language LIKE 'en-%')
+    """).bindparams(ids)
+    return _ItemSQL(texts, genres)
+
+
+_ITEM_SQL = {MOVIE: _item_sql("movie", "movie_id", "title"),
+             TV: _item_sql("tvshow", "tvshow_id", "name")}
+
+
+def _k_sql(k: _Kind) -> _ItemSQL:
+    return _ITEM_SQL[k.kind]
 
 
 class CatalogRepository:
@@ -593,13 +629,13 @@ class CatalogRepository:
                    language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
         """A Home shelf: the list's titles in list order (stubs not synced yet skipped)."""
         k = _kind(kind)
-        with self._db.session() as s:
-            query = (_item_columns(k)
-                     .join(k.list_link, k.list_fk == k.table.id)
-                     .join(MediaList, MediaList.id == k.list_link.list_id)
-                     .where(MediaList.slug == slug, k.title != "")
-                     .order_by(k.list_link.position).limit(limit))
-            return self._items(s, k, s.execute(query).all(), language)
+        query = (_item_columns(k)
+                 .join(k.list_link, k.list_fk == k.table.id)
+                 .join(MediaList, MediaList.id == k.list_link.list_id)
+                 .where(MediaList.slug == slug, k.title != "")
+                 .order_by(k.list_link.position).limit(limit))
+        with self._db.engine.connect() as conn:
+            return self._items(conn, k, conn.execute(query).all(), language)
 
     def list_slugs(self) -> list[tuple[str, str, str]]:
         """(slug, kind, name) of every stored list."""
@@ -611,18 +647,17 @@ class CatalogRepository:
     def continue_watching(self, limit: int = 20,
                           language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
         """Films started and not finished, most recently watched first (progress 0-1)."""
-        with self._db.session() as s:
-            wp = WatchProgress
-            query = (_item_columns(_MOVIE).add_columns(wp.position, wp.duration)
-                     .join(wp, wp.movie_id == Movie.id)
-                     .where(wp.position > 0,
-                            or_(wp.duration <= 0, wp.position < wp.duration * FINISHED_FRACTION))
-                     .order_by(wp.updated_at.desc()).limit(limit))
-            rows = s.execute(query).all()
+        wp = WatchProgress
+        query = (_item_columns(_MOVIE).add_columns(wp.position, wp.duration)
+                 .join(wp, wp.movie_id == Movie.id)
+                 .where(wp.position > 0,
+                        or_(wp.duration <= 0, wp.position < wp.duration * FINISHED_FRACTION))
+                 .order_by(wp.updated_at.desc()).limit(limit))
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(query).all()
             progress = {r.id: (r.position / r.duration if r.duration > 0 else None)
                         for r in rows}
-            items = self._items(s, _MOVIE, rows, language)
-            return [_with_progress(i, progress[i.id]) for i in items]
+            return self._items(conn, _MOVIE, rows, language, progress)
 
     def browse(self, kind: str, genre_id: int | None = None, sort: str = SORT_POPULAR,
                offset: int = 0, limit: int = 40,
@@ -651,8 +686,8 @@ class CatalogRepository:
         else:
             query = query.order_by(k.title, t.id)
         query = query.offset(max(offset, 0)).limit(limit)
-        with self._db.session() as s:
-            return self._items(s, k, s.execute(query).all(), language)
+        with self._db.engine.connect() as conn:
+            return self._items(conn, k, conn.execute(query).all(), language)
 
     def genres(self, kind: str, language: str = DEFAULT_LANGUAGE) -> list[Genre]:
         """The kind's genres with names in ``language`` (fallback English), by name."""
@@ -716,19 +751,19 @@ class CatalogRepository:
         expr = match_expression(query)
         if expr is None or limit <= 0:
             return []
-        with self._db.session() as s:
-            if s.get_bind().dialect.name != "sqlite":
-                return self._search_like(s, query, limit, language)
-            matches = s.execute(_COUNT_MATCHES, {"expr": expr}).scalar_one()
+        with self._db.engine.connect() as conn:
+            if conn.dialect.name != "sqlite":
+                return self._search_like(conn, query, limit, language)
+            matches = conn.execute(_COUNT_MATCHES, {"expr": expr}).scalar_one()
             if matches <= FULL_RANK_MAX:
-                rows = s.execute(_RANKED, {"expr": expr, "boost": POPULARITY_BOOST,
-                                           "limit": limit}).all()
+                rows = conn.execute(_RANKED, {"expr": expr, "boost": POPULARITY_BOOST,
+                                              "limit": limit}).all()
                 hits = [(TV, rid - TV_ROWID_BASE) if rid >= TV_ROWID_BASE else (MOVIE, rid)
                         for (rid,) in rows]
-                return self._mixed(s, hits, language)
-            return self._broad_search(s, query, expr, limit, language)
+                return self._mixed(conn, hits, language)
+            return self._broad_search(conn, query, expr, limit, language)
 
-    def _broad_search(self, s: Session, query: str, expr: str, limit: int,
+    def _broad_search(self, conn: Connection, query: str, expr: str, limit: int,
                       language: str) -> list[MediaItem]:
         """Thousands of matches (a short prefix): rank only the most popular of them.
 
@@ -740,87 +775,100 @@ class CatalogRepository:
         wanted = [_fold(t) for t in tokens(query)]
         ranked: list[tuple[int, float, str, int]] = []
         for k, sql in ((_MOVIE, _BROAD_MOVIES), (_TV, _BROAD_SHOWS)):
-            for r in s.execute(sql, {"expr": expr, "limit": max(limit * 2, BROAD_CANDIDATES)}):
+            for r in conn.execute(sql, {"expr": expr,
+                                        "limit": max(limit * 2, BROAD_CANDIDATES)}):
                 tier = (0 if _prefix_hit(wanted, r.title)
                         else 1 if _prefix_hit(wanted, r.original) else 2)
                 ranked.append((tier, -r.popularity, k.kind, r.id))
         ranked.sort()
         # Items (translations, genres) are built only for what is shown.
-        return self._mixed(s, [(kind, i) for _, _, kind, i in ranked[:limit]], language)
+        return self._mixed(conn, [(kind, i) for _, _, kind, i in ranked[:limit]], language)
 
     # ------------------------------------------------------------------ helpers
 
-    def _search_like(self, s: Session, query: str, limit: int,
+    def _search_like(self, conn: Connection, query: str, limit: int,
                      language: str) -> list[MediaItem]:
         # Other databases have no FTS5: a substring match on the stored titles will do.
         pattern = f"%{query.strip()}%"
         found: list[tuple[str, int]] = []
         for k in (_MOVIE, _TV):
-            ids = s.scalars(select(k.table.id).where(
+            ids = conn.scalars(select(k.table.id).where(
                 or_(k.title.ilike(pattern), k.original.ilike(pattern)))
                 .order_by(k.table.popularity.desc()).limit(limit)).all()
             found += [(k.kind, i) for i in ids]
-        return self._mixed(s, found[:limit], language)
+        return self._mixed(conn, found[:limit], language)
 
-    def _mixed(self, s: Session, hits: list[tuple[str, int]],
+    def _mixed(self, conn: Connection, hits: list[tuple[str, int]],
                language: str) -> list[MediaItem]:
         by_kind: dict[str, dict[int, MediaItem]] = {}
         for k in (_MOVIE, _TV):
             ids = [i for kind, i in hits if kind == k.kind]
             if ids:
-                rows = s.execute(_item_columns(k).where(k.table.id.in_(ids))).all()
-                by_kind[k.kind] = {i.id: i for i in self._items(s, k, rows, language)}
+                rows = conn.execute(_item_columns(k).where(k.table.id.in_(ids))).all()
+                by_kind[k.kind] = {i.id: i for i in self._items(conn, k, rows, language)}
         return [by_kind[kind][i] for kind, i in hits if i in by_kind.get(kind, {})]
 
     def _one(self, k: _Kind, media_id: int, language: str) -> MediaItem | None:
-        with self._db.session() as s:
-            rows = s.execute(_item_columns(k).where(k.table.id == media_id)).all()
-            items = self._items(s, k, rows, language)
+        with self._db.engine.connect() as conn:
+            rows = conn.execute(_item_columns(k).where(k.table.id == media_id)).all()
+            items = self._items(conn, k, rows, language)
             return items[0] if items else None
 
-    def _items(self, s: Session, k: _Kind, rows: Sequence[Row[Any]],
-               language: str) -> list[MediaItem]:
-        """Rows from _item_columns -> items, with translations and genre names batched."""
+    def _items(self, conn: Connection, k: _Kind, rows: Sequence[Row[Any]], language: str,
+               progress: dict[int, float | None] | None = None) -> list[MediaItem]:
+        """Rows from _item_columns -> items; translations and genre names in one query each.
+
+        Core statements compiled once (module level) on a plain connection: no ORM
+        session or loading, no per-item queries. ``progress`` (id -> 0-1 or None) is set on
+        the items of continue_watching().
+        """
         if not rows:
             return []
-        ids = [r.id for r in rows]
-        tr = k.translation
+        ids = [r[0] for r in rows]
+        _, primary = _languages(language)
+        params = {"ids": ids, "primary": primary, "region": f"{primary}-%"}
+        # Translations: exact > primary subtag > same primary, another region.
         texts: dict[int, tuple[int, str, str, str]] = {}
-        for mid, lang, title, overview, tagline in s.execute(
-            select(k.tr_fk, tr.language, k.tr_title, tr.overview, tr.tagline)
-            .where(k.tr_fk.in_(ids), _lang_filter(tr.language, language, english=False))
-        ):
+        for mid, lang, title, overview, tagline in conn.execute(_k_sql(k).texts, params):
             rank = _lang_rank(lang, language)
             if mid not in texts or rank < texts[mid][0]:
                 texts[mid] = (rank, title, overview, tagline)
-        genre_rows = s.execute(
-            select(k.link_fk, GenreTranslation.genre_id, GenreTranslation.language,
-                   GenreTranslation.name)
-            .join(GenreTranslation, GenreTranslation.genre_id == k.genre_link.genre_id)
-            .where(k.link_fk.in_(ids),
-                   _lang_filter(GenreTranslation.language, language, english=True))
-        ).all()
-        genre_names: dict[int, list[tuple[int, str, str]]] = {}
-        for mid, gid, lang, name in genre_rows:
-            genre_names.setdefault(mid, []).append((gid, lang, name))
+        # Genres: a genre's best name does not depend on the title, so rank names once.
+        links: dict[int, list[int]] = {}
+        best: dict[int, tuple[int, str]] = {}
+        for mid, gid, lang, name in conn.execute(_k_sql(k).genres, params):
+            gids = links.setdefault(mid, [])
+            if gid not in gids:
+                gids.append(gid)
+            if name:
+                rank = _lang_rank(lang, language)
+                if gid not in best or rank < best[gid][0]:
+                    best[gid] = (rank, name)
+        kind = k.kind
+        no_text = (9, "", "", "")
         items = []
         for r in rows:
-            _, t_title, t_overview, t_tagline = texts.get(r.id, (9, "", "", ""))
-            names = _best_names(genre_names.get(r.id, []), language)
-            local = bool(r.is_demo)
+            mid = r[0]
+            _, t_title, t_overview, t_tagline = texts.get(mid, no_text)
+            names = [best[g][1] for g in links.get(mid, ()) if g in best]
+            local = bool(r[8])
+            p = None
+            if progress is not None and (p := progress.get(mid)) is not None:
+                p = min(max(p, 0.0), 1.0)
             items.append(MediaItem(
-                id=r.id,
+                id=mid,
                 title=t_title or r[1] or r[2],
-                overview=t_overview or r.overview,
+                overview=t_overview or r[3],
                 year=_year(r[4]),
                 runtime_minutes=int(r[5]) or None,
-                poster=image(r.poster, POSTER_SIZE, local=local),
-                backdrop=image(r.backdrop, BACKDROP_SIZE, local=local),
+                poster=image(r[6], POSTER_SIZE, local=local),
+                backdrop=image(r[7], BACKDROP_SIZE, local=local),
                 is_demo=local,
-                kind=k.kind,
-                rating=r.rating or None,
-                genres=tuple(sorted(names.values(), key=str.casefold)),
-                tagline=t_tagline or r.tagline,
+                kind=kind,
+                rating=r[9] or None,
+                genres=tuple(sorted(names, key=str.casefold)),
+                tagline=t_tagline or r[10],
+                progress=p,
             ))
         return items
 
@@ -908,7 +956,3 @@ def _prefix_hit(wanted: list[str], title: str) -> bool:
     """Every typed token is the prefix of some token of ``title``."""
     have = [_fold(t) for t in tokens(title)]
     return all(any(h.startswith(w) for h in have) for w in wanted)
-
-
-def _with_progress(item: MediaItem, progress: float | None) -> MediaItem:
-    return replace(item, progress=None if progress is None else min(max(progress, 0.0), 1.0))

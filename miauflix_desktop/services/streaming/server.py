@@ -95,8 +95,12 @@ class StreamServer:
     async def start(self) -> None:
         sock = _bind(self._settings.host, self._settings.port)
         self._port = sock.getsockname()[1]
+        # handler_cancellation: when a player drops a connection (every seek does), its
+        # handler is cancelled at once, so that reader's piece deadlines are released
+        # instead of competing with the new position until the next write fails.
         self._runner = web.AppRunner(self.build_app(), shutdown_timeout=SHUTDOWN_TIMEOUT,
-                                     access_log=None, handle_signals=False)
+                                     access_log=None, handle_signals=False,
+                                     handler_cancellation=True)
         await self._runner.setup()
         await web.SockSite(self._runner, sock).start()
         log.info("stream server on %s", self.base_url)
