@@ -174,6 +174,7 @@ def _languages(language: str) -> tuple[str, str]:
     return language, primary
 
 
+@lru_cache(maxsize=1024)
 def _lang_rank(stored: str, language: str) -> int:
     """0 exact, 1 primary subtag, 2 same primary with another region, 3 English, 9 else."""
     wanted, primary = _languages(language)
@@ -270,6 +271,30 @@ _ITEM_SQL = {MOVIE: _item_sql("movie", "movie_id", "title"),
 
 def _k_sql(k: _Kind) -> _ItemSQL:
     return _ITEM_SQL[k.kind]
+
+
+def _shelf_query(k: _Kind) -> Select[Any]:
+    return (_item_columns(k)
+            .join(k.list_link, k.list_fk == k.table.id)
+            .join(MediaList, MediaList.id == k.list_link.list_id)
+            .where(MediaList.slug == bindparam("slug"), k.title != "")
+            .order_by(k.list_link.position).limit(bindparam("limit")))
+
+
+def _continue_query() -> Select[Any]:
+    wp = WatchProgress
+    return (_item_columns(_MOVIE).add_columns(wp.position, wp.duration)
+            .join(wp, wp.movie_id == Movie.id)
+            .where(wp.position > 0,
+                   or_(wp.duration <= 0, wp.position < wp.duration * FINISHED_FRACTION))
+            .order_by(wp.updated_at.desc()).limit(bindparam("limit")))
+
+
+# Hot reads built once: SQLAlchemy then finds the compiled form in its cache at once.
+_SHELF = {MOVIE: _shelf_query(_MOVIE), TV: _shelf_query(_TV)}
+_CONTINUE = _continue_query()
+_BY_IDS = {k.kind: _item_columns(k).where(k.table.id.in_(bindparam("ids", expanding=True)))
+           for k in (_MOVIE, _TV)}
 
 
 class CatalogRepository:
@@ -629,13 +654,9 @@ class CatalogRepository:
                    language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
         """A Home shelf: the list's titles in list order (stubs not synced yet skipped)."""
         k = _kind(kind)
-        query = (_item_columns(k)
-                 .join(k.list_link, k.list_fk == k.table.id)
-                 .join(MediaList, MediaList.id == k.list_link.list_id)
-                 .where(MediaList.slug == slug, k.title != "")
-                 .order_by(k.list_link.position).limit(limit))
         with self._db.engine.connect() as conn:
-            return self._items(conn, k, conn.execute(query).all(), language)
+            rows = conn.execute(_SHELF[k.kind], {"slug": slug, "limit": limit}).all()
+            return self._items(conn, k, rows, language)
 
     def list_slugs(self) -> list[tuple[str, str, str]]:
         """(slug, kind, name) of every stored list."""
@@ -647,14 +668,8 @@ class CatalogRepository:
     def continue_watching(self, limit: int = 20,
                           language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
         """Films started and not finished, most recently watched first (progress 0-1)."""
-        wp = WatchProgress
-        query = (_item_columns(_MOVIE).add_columns(wp.position, wp.duration)
-                 .join(wp, wp.movie_id == Movie.id)
-                 .where(wp.position > 0,
-                        or_(wp.duration <= 0, wp.position < wp.duration * FINISHED_FRACTION))
-                 .order_by(wp.updated_at.desc()).limit(limit))
         with self._db.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(_CONTINUE, {"limit": limit}).all()
             progress = {r.id: (r.position / r.duration if r.duration > 0 else None)
                         for r in rows}
             return self._items(conn, _MOVIE, rows, language, progress)
@@ -776,7 +791,7 @@ class CatalogRepository:
         ranked: list[tuple[int, float, str, int]] = []
         for k, sql in ((_MOVIE, _BROAD_MOVIES), (_TV, _BROAD_SHOWS)):
             for r in conn.execute(sql, {"expr": expr,
-                                        "limit": max(limit * 2, BROAD_CANDIDATES)}):
+                                        "limit": max(limit * 2, BROAD_CANDIDATES)}).all():
                 tier = (0 if _prefix_hit(wanted, r.title)
                         else 1 if _prefix_hit(wanted, r.original) else 2)
                 ranked.append((tier, -r.popularity, k.kind, r.id))
@@ -804,7 +819,7 @@ class CatalogRepository:
         for k in (_MOVIE, _TV):
             ids = [i for kind, i in hits if kind == k.kind]
             if ids:
-                rows = conn.execute(_item_columns(k).where(k.table.id.in_(ids))).all()
+                rows = conn.execute(_BY_IDS[k.kind], {"ids": ids}).all()
                 by_kind[k.kind] = {i.id: i for i in self._items(conn, k, rows, language)}
         return [by_kind[kind][i] for kind, i in hits if i in by_kind.get(kind, {})]
 
@@ -829,14 +844,14 @@ class CatalogRepository:
         params = {"ids": ids, "primary": primary, "region": f"{primary}-%"}
         # Translations: exact > primary subtag > same primary, another region.
         texts: dict[int, tuple[int, str, str, str]] = {}
-        for mid, lang, title, overview, tagline in conn.execute(_k_sql(k).texts, params):
+        for mid, lang, title, overview, tagline in conn.execute(_k_sql(k).texts, params).all():
             rank = _lang_rank(lang, language)
             if mid not in texts or rank < texts[mid][0]:
                 texts[mid] = (rank, title, overview, tagline)
         # Genres: a genre's best name does not depend on the title, so rank names once.
         links: dict[int, list[int]] = {}
         best: dict[int, tuple[int, str]] = {}
-        for mid, gid, lang, name in conn.execute(_k_sql(k).genres, params):
+        for mid, gid, lang, name in conn.execute(_k_sql(k).genres, params).all():
             gids = links.setdefault(mid, [])
             if gid not in gids:
                 gids.append(gid)
