@@ -20,6 +20,7 @@ from miauflix_desktop.core.media import (
     SeasonItem,
     Shelf,
 )
+from miauflix_desktop.services.catalog.sync import store_summary
 from miauflix_desktop.services.catalog.tmdb import TmdbClient, TmdbError
 from miauflix_desktop.services.catalog.tmdb_types import TmdbListItem
 from miauflix_desktop.services.demo.library import DemoLibrary
@@ -140,10 +141,4 @@ class LibraryService:
         for item in items:
             if item.media_type not in (MOVIE, TV):
                 continue
-            self._catalog.upsert_summary(
-                item.media_type, item.id, title=item.title, original_title=item.original_title,
-                original_language=item.original_language, overview=item.overview,
-                date=item.date.isoformat() if item.date else "", poster=item.poster_path or "",
-                backdrop=item.backdrop_path or "", rating=item.vote_average,
-                popularity=item.popularity, genre_ids=list(item.genre_ids),
-            )
+            store_summary(self._catalog, item.media_type, item)

@@ -89,6 +89,17 @@ def _translations(items: Sequence[TmdbTranslation]) -> list[Translation]:
     return [Translation(t.language, t.title, t.overview, t.tagline) for t in items]
 
 
+def store_summary(repo: CatalogRepository, kind: str, item: TmdbListItem) -> None:
+    """Keep what a list page or search result says about one title (card fields only)."""
+    repo.upsert_summary(
+        kind, item.id, title=item.title, original_title=item.original_title,
+        original_language=item.original_language, overview=item.overview,
+        date=_day(item.date), poster=item.poster_path or "",
+        backdrop=item.backdrop_path or "", rating=item.vote_average,
+        popularity=item.popularity, genre_ids=list(item.genre_ids),
+    )
+
+
 class CatalogSync:
     """The four sync jobs; build `jobs()` into the scheduler."""
 
@@ -143,13 +154,7 @@ class CatalogSync:
             if item.id in seen:
                 continue
             seen.append(item.id)
-            self._repo.upsert_summary(
-                spec.kind, item.id, title=item.title, original_title=item.original_title,
-                original_language=item.original_language, overview=item.overview,
-                date=_day(item.date), poster=item.poster_path or "",
-                backdrop=item.backdrop_path or "", rating=item.vote_average,
-                popularity=item.popularity, genre_ids=list(item.genre_ids),
-            )
+            store_summary(self._repo, spec.kind, item)
         self._repo.replace_list(spec.slug, spec.kind, seen, name=spec.name)
 
     # ------------------------------------------------------------------ details
