@@ -352,14 +352,20 @@ class CatalogRepository:
             movie.logo = logo
             movie.imdb_id = imdb_id
             movie.trailer = trailer
-            if synced:
-                movie.last_synced_at = _now()
-            s.flush()
-            if genre_ids is not None:
-                self._set_genres(s, _MOVIE, movie.id, genre_ids)
-            for tr in translations or ():
-                self._upsert_translation(s, _MOVIE, movie.id, tr)
-            return movie.id
+            return self._finish_upsert(s, _MOVIE, movie, synced, genre_ids, translations)
+
+    def _finish_upsert(self, s: Session, k: _Kind, row: Any, synced: bool,
+                       genre_ids: Sequence[int] | None,
+                       translations: Sequence[Translation] | None) -> int:
+        """The part of upsert_movie/upsert_show that is the same for both kinds."""
+        if synced:
+            row.last_synced_at = _now()
+        s.flush()
+        if genre_ids is not None:
+            self._set_genres(s, k, row.id, genre_ids)
+        for tr in translations or ():
+            self._upsert_translation(s, k, row.id, tr)
+        return int(row.id)
 
     def upsert_summary(
         self,
@@ -456,14 +462,7 @@ class CatalogRepository:
             show.rating = rating
             show.popularity = popularity
             show.imdb_id = imdb_id
-            if synced:
-                show.last_synced_at = _now()
-            s.flush()
-            if genre_ids is not None:
-                self._set_genres(s, _TV, show.id, genre_ids)
-            for tr in translations or ():
-                self._upsert_translation(s, _TV, show.id, tr)
-            return show.id
+            return self._finish_upsert(s, _TV, show, synced, genre_ids, translations)
 
     def upsert_season(
         self,
