@@ -102,8 +102,13 @@ class UiShell:
         if api != OPENGL:
             log.critical("scene graph uses %s, not OpenGL: mpv cannot draw", api)
 
-    async def close(self, timeout: float = 2.0) -> None:
-        """Leave the player, free mpv's render context on the render thread, stop mpv."""
+    async def close(self, timeout: float = 2.0, stop_player: bool = True) -> None:
+        """Leave the player, free mpv's render context on the render thread, stop mpv.
+
+        stop_player=False keeps mpv running for the next shell (the in-process UI tests
+        share one mpv: libmpv occasionally crashed while being created right after
+        another instance in the same process was destroyed).
+        """
         if self._app.screen == "player":
             self._app.back()
         await self._player.wait_closed()
@@ -128,7 +133,10 @@ class UiShell:
             await self._image_urls.aclose()
             install(None)
         try:
-            await service.stop()
+            if stop_player:
+                await service.stop()
+            else:
+                await service.stop_playback()
         except PlaybackError:
             log.exception("player did not stop cleanly")
         if self._engine is not None:

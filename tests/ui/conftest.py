@@ -91,13 +91,24 @@ class UiHarness:
     status: StatusViewModel
 
 
-def build_harness(aloop: qasync.QEventLoop, ports: Ports) -> UiHarness:
+@pytest.fixture(scope="session")
+def shared_player(aloop: qasync.QEventLoop) -> Iterator[PlayerService]:
+    """One mpv for every in-process UI test, like the app has one per process.
+
+    Creating a fresh libmpv right after terminating another one in the same process
+    crashed (SIGSEGV in a native thread) about once in a few hundred cycles on CI.
+    """
+    player = PlayerService(vo="null", ao="null", hwdec="no")
+    run(aloop, player.start())
+    yield player
+    run(aloop, player.stop())
+
+
+def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService) -> UiHarness:
     """The whole UI over fake ports, as the container would wire it (vo=null: offscreen)."""
     ports.catalog.fail_home = False
     ports.catalog.fail_browse = False
     ports.play.fail_open = False
-    player = PlayerService(vo="null", ao="null", hwdec="no")
-    run(aloop, player.start())
     home = HomeViewModel(ports.catalog)
     details = DetailsViewModel(ports.catalog, ports.play)
     player_vm = PlayerViewModel(ports.play, player)
@@ -118,20 +129,22 @@ def build_harness(aloop: qasync.QEventLoop, ports: Ports) -> UiHarness:
 
 
 @pytest.fixture
-def ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+def ui(aloop: qasync.QEventLoop, ports: Ports,
+       shared_player: PlayerService) -> Iterator[UiHarness]:
     ports.setup = FakeSetup()
     ports.status = FakeStatus()
-    harness = build_harness(aloop, ports)
+    harness = build_harness(aloop, ports, shared_player)
     yield harness
-    run(aloop, harness.shell.close())
+    run(aloop, harness.shell.close(stop_player=False))
 
 
 @pytest.fixture
-def first_run_ui(aloop: qasync.QEventLoop, ports: Ports) -> Iterator[UiHarness]:
+def first_run_ui(aloop: qasync.QEventLoop, ports: Ports,
+                 shared_player: PlayerService) -> Iterator[UiHarness]:
     """Like `ui`, but the SetupPort says no TMDB key is configured yet."""
     ports.setup = FakeSetup()
     ports.setup.needed = True
     ports.status = FakeStatus()
-    harness = build_harness(aloop, ports)
+    harness = build_harness(aloop, ports, shared_player)
     yield harness
-    run(aloop, harness.shell.close())
+    run(aloop, harness.shell.close(stop_player=False))
