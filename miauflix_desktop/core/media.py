@@ -84,6 +84,46 @@ class PlayTarget:
     start_position: float = 0.0
 
 
+@dataclass(frozen=True)
+class SourceItem:
+    """One playable release of a title, as the Details screen lists it (best first)."""
+
+    id: int
+    provider: str  # "Demo", "YTS", ...
+    quality: str = ""  # "1080p", "" when unknown
+    video_codec: str = ""
+    size_bytes: int = 0
+    seeds: int | None = None
+    peers: int | None = None
+    score: int = 0
+
+
+def size_text(size_bytes: int) -> str:
+    """Human size the way release lists show it: "2.1 GB", "700 MB"."""
+    if size_bytes >= 1_000_000_000:
+        return f"{size_bytes / 1_000_000_000:.1f} GB"
+    if size_bytes >= 1_000_000:
+        return f"{size_bytes / 1_000_000:.0f} MB"
+    if size_bytes > 0:
+        return f"{max(1, size_bytes // 1000)} kB"
+    return ""
+
+
+def source_label(src: SourceItem) -> str:
+    """"1080p · x264 · 2.1 GB": what tells two releases apart at a glance."""
+    parts = [src.quality, src.video_codec, size_text(src.size_bytes)]
+    return " · ".join(p for p in parts if p) or "Unknown quality"
+
+
+def source_detail(src: SourceItem) -> str:
+    """"YTS · 230 seeds / 12 peers" (peer counts only once a tracker has answered)."""
+    parts = [src.provider]
+    if src.seeds is not None:
+        seeds = f"{src.seeds} seed" + ("" if src.seeds == 1 else "s")
+        parts.append(seeds if src.peers is None else f"{seeds} / {src.peers} peers")
+    return " · ".join(parts)
+
+
 class CatalogPort(Protocol):
     """Read side of the library for the UI. Every method raises MiauflixError subclasses
     with a message fit for the screen; none blocks the event loop."""
@@ -140,6 +180,12 @@ class PlayPort(Protocol):
         """
         ...
 
-    async def open(self, media_id: int) -> PlayTarget: ...
+    async def sources(self, media_id: int) -> list[SourceItem]:
+        """The title's known sources, best first (empty until a provider found one)."""
+        ...
+
+    async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
+        """Stream the given source, or the best one when source_id is None."""
+        ...
 
     async def save_position(self, media_id: int, position: float, duration: float) -> None: ...

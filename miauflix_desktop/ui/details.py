@@ -1,4 +1,4 @@
-"""DetailsViewModel: one title's details for the Details screen, and the Play request."""
+"""DetailsViewModel: one title's details and sources for the Details screen, and Play."""
 
 from __future__ import annotations
 
@@ -7,10 +7,19 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.core.media import CatalogPort, MediaItem, PlayPort
+from miauflix_desktop.core.media import (
+    MOVIE,
+    CatalogPort,
+    MediaItem,
+    PlayPort,
+    SourceItem,
+    size_text,
+    source_detail,
+    source_label,
+)
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.image_provider import image_hub
-from miauflix_desktop.ui.list_models import image_url
+from miauflix_desktop.ui.list_models import RowListModel, image_url
 from miauflix_desktop.ui.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -36,8 +45,10 @@ class DetailsViewModel(QObject):
     changed = Signal()
     loadingChanged = Signal()
     errorChanged = Signal()
-    # The navigator listens and opens the player; the view model does not navigate.
-    playRequested = Signal(int)
+    sourcesChanged = Signal()
+    # The navigator listens and opens the player (media id, source id or 0 for the best);
+    # the view model does not navigate.
+    playRequested = Signal(int, int)
 
     def __init__(self, catalog: CatalogPort, play: PlayPort | None = None,
                  parent: QObject | None = None) -> None:
@@ -47,6 +58,10 @@ class DetailsViewModel(QObject):
         self._item: MediaItem | None = None
         self._loading = False
         self._error = ""
+        self._sources: list[SourceItem] = []
+        self._sources_model = RowListModel(["sourceId", "label", "detail", "best"], self)
+        self._sources_state = ""  # "", "loading", "loaded", "failed"
+        self._notice = ""
         self._tasks = OwnedTasks("details")
         image_hub().resolved.connect(self._image_resolved)
 
@@ -107,13 +122,45 @@ class DetailsViewModel(QObject):
     loading = Property(bool, _get_loading, notify=loadingChanged)
     error = Property(str, _get_error, notify=errorChanged)
 
+    def _get_sources(self) -> RowListModel:
+        return self._sources_model
+
+    def _source_count(self) -> int:
+        return len(self._sources)
+
+    def _sources_text(self) -> str:
+        """The line under the overview: what Play will stream, or why it cannot."""
+        if self._notice:
+            return self._notice
+        if self._sources_state == "loading":
+            return "Looking for sources…"
+        if self._sources_state == "failed":
+            return "Sources could not be read."
+        if self._sources_state == "loaded" and not self._sources:
+            return "No sources found yet."
+        if self._sources:
+            best = self._sources[0]
+            return f"Best source: {source_label(best)} · {source_detail(best)}"
+        return ""
+
+    def _can_play(self) -> bool:
+        return self._item is not None and bool(self._sources)
+
+    sources = Property(QObject, _get_sources, constant=True)
+    sourceCount = Property(int, _source_count, notify=sourcesChanged)
+    sourcesText = Property(str, _sources_text, notify=sourcesChanged)
+    canPlay = Property(bool, _can_play, notify=sourcesChanged)
+
     @Slot(int)
     def load(self, media_id: int) -> None:
         if self._item is None or self._item.id != media_id:
             self._item = None
             self.changed.emit()
+            self._set_sources([], "")
+        self._notice = ""
         self._tasks.spawn("load", self._load(media_id))
         if self._play is not None:
+            self._tasks.spawn("sources", self._load_sources(media_id))
             # Warm the stream while the viewer reads; Play then starts in milliseconds.
             self._tasks.spawn("prepare", self._play.prepare(media_id))
 
@@ -130,10 +177,50 @@ class DetailsViewModel(QObject):
         finally:
             self._set_loading(False)
 
+    async def _load_sources(self, media_id: int) -> None:
+        assert self._play is not None
+        if not self._sources:
+            self._set_sources([], "loading")
+        try:
+            found = await self._play.sources(media_id)
+        except Exception as exc:
+            log.warning("sources of %s failed: %s", media_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_sources([], "failed")
+            return
+        self._set_sources(found, "loaded")
+
+    def _set_sources(self, found: list[SourceItem], state: str) -> None:
+        self._sources = list(found)
+        self._sources_state = state
+        self._sources_model.set_rows([
+            # Two columns on the panel: what the release is | how big and how well seeded.
+            {"sourceId": src.id,
+             "label": " · ".join(p for p in (src.quality, src.video_codec) if p) or "Unknown",
+             "detail": " · ".join(p for p in (size_text(src.size_bytes), source_detail(src)) if p),
+             "best": i == 0}
+            for i, src in enumerate(self._sources)
+        ])
+        self.sourcesChanged.emit()
+
     @Slot()
     def play(self) -> None:
-        if self._item is not None and not self._loading:
-            self.playRequested.emit(self._item.id)
+        """Play the best source; without one, say so here instead of opening the player."""
+        if self._item is None or self._loading:
+            return
+        if self._play is not None and self._sources_state == "loaded" and not self._sources:
+            what = "film" if self._item.kind == MOVIE else "title"
+            self._notice = f"No sources found yet for this {what}; try again later."
+            self.sourcesChanged.emit()
+            return
+        self.playRequested.emit(self._item.id, 0)
+
+    @Slot(int)
+    def playSource(self, row: int) -> None:
+        """Play the source in row `row` of the Sources list."""
+        if self._item is None or not 0 <= row < len(self._sources):
+            return
+        self.playRequested.emit(self._item.id, self._sources[row].id)
 
     def _set_loading(self, value: bool) -> None:
         if value != self._loading:

@@ -161,10 +161,11 @@ class AppViewModel(QObject):
         self._push(EPISODES)
 
     @Slot(int)
-    def openPlayer(self, media_id: int) -> None:
+    @Slot(int, int)
+    def openPlayer(self, media_id: int, source_id: int = 0) -> None:
         if self._screen() == PLAYER:
             return
-        self._player.open(media_id)
+        self._player.open(media_id, source_id)
         self._push(PLAYER)
 
     @Slot(str)

@@ -105,16 +105,18 @@ class PlayerViewModel(QObject):
     # -- commands -------------------------------------------------------------------
 
     @Slot(int)
-    def open(self, media_id: int) -> None:
+    @Slot(int, int)
+    def open(self, media_id: int, source_id: int = 0) -> None:
+        """Play media_id from source_id (0: the best source)."""
         self._media_id = media_id
         self._set_title("")
         self._set_error("")
-        self._tasks.spawn("open", self._open(media_id))
+        self._tasks.spawn("open", self._open(media_id, source_id or None))
 
-    async def _open(self, media_id: int) -> None:
+    async def _open(self, media_id: int, source_id: int | None) -> None:
         self._set_opening(True)
         try:
-            target = await self._play.open(media_id)
+            target = await self._play.open(media_id, source_id)
             self._set_title(target.title)
             await self._player.load(target.url, start=target.start_position)
         except Exception as exc:

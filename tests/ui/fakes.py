@@ -30,6 +30,7 @@ from miauflix_desktop.core.media import (
     PlayTarget,
     SeasonItem,
     Shelf,
+    SourceItem,
 )
 
 log = logging.getLogger(__name__)
@@ -309,13 +310,27 @@ class FakePlay:
     positions: dict[int, float] = field(default_factory=dict)
     fail_open: bool = False
     prepared: list[int] = field(default_factory=list)
+    opened: list[tuple[int, int | None]] = field(default_factory=list)
+    no_sources: set[int] = field(default_factory=set)
 
     async def prepare(self, media_id: int) -> None:
         self.prepared.append(media_id)
 
-    async def open(self, media_id: int) -> PlayTarget:
+    async def sources(self, media_id: int) -> list[SourceItem]:
+        if media_id in self.no_sources:
+            return []
+        # Two releases of the same clip, so the Sources list has a choice to make.
+        return [SourceItem(id=media_id * 10 + 1, provider="Fake", quality="1080p",
+                           video_codec="x264", size_bytes=2_100_000_000, seeds=230, peers=12,
+                           score=9000),
+                SourceItem(id=media_id * 10 + 2, provider="Fake", quality="720p",
+                           video_codec="x264", size_bytes=900_000_000, seeds=40, peers=3,
+                           score=6000)]
+
+    async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
         if self.fail_open:
             raise StreamError("No source could be found for this title.")
+        self.opened.append((media_id, source_id))
         item = self.catalog.items[media_id]
         return PlayTarget(
             media_id=media_id,

@@ -3,7 +3,7 @@ fake ports (generated clips, fake catalog with films and series) and the real mp
 
 Usage: python -m tests.ui.screens_scenario OUT_DIR MEDIA_DIR
 Writes setup.png, home.png, menu.png, browse.png, search.png, details.png, series.png,
-episodes.png, player.png and banner.png to OUT_DIR. Keys only, like a remote.
+episodes.png, player.png, banner.png and sources.png to OUT_DIR. Keys only, like a remote.
 """
 
 from __future__ import annotations
@@ -87,7 +87,10 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
         await keys(K.Key_Up, K.Key_Return)  # card_featured_2 ("Test Pattern", demo)
         await wait_until(lambda: focused_name(window) == "detailsPlayButton", 5, "details")
         await shot("details", 1.2)
-        await keys(K.Key_Escape)
+        await keys(K.Key_Right, K.Key_Return)
+        await wait_until(lambda: focused_name(window) == "source_0", 5, "sources")
+        await shot("sources")
+        await keys(K.Key_Escape, K.Key_Escape)
 
         await keys(K.Key_Down, K.Key_Down, K.Key_Left, K.Key_Return)
         await wait_until(lambda: focused_name(window) == "season_1", 5, "series")

@@ -137,3 +137,74 @@ def test_fullscreen_toggle(ui: UiHarness) -> None:
         assert ui.app.property("fullscreen") is False
 
     run(ui.loop, scenario())
+
+
+def test_details_sources_list_plays_the_chosen_source(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        await press(ui.window, Qt.Key.Key_Return)
+        await wait_until(lambda: ui.details.property("sourceCount") == 2, 5, "sources")
+        await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
+        summary = item(ui.window, "detailsSourcesText").property("text")
+        assert summary == "Best source: 1080p · x264 · 2.1 GB · Fake · 230 seeds / 12 peers"
+
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "detailsSourcesButton"
+        assert item(ui.window, "detailsSourcesButton").property("text") == "Sources (2)"
+        await press(ui.window, Qt.Key.Key_Return)
+        assert item(ui.window, "detailsSourcesPanel").isVisible()
+        # The best source is pre-selected, marked, and carries the only focus.
+        assert focused_name(ui.window) == "source_0"
+        assert item(ui.window, "source_0").property("text").startswith("★")
+        assert [i.objectName() for i in visible_focus_items(ui.window)] == ["source_0"]
+
+        # Back closes the list and returns to the Sources button, still on Details.
+        await press(ui.window, Qt.Key.Key_Escape)
+        assert ui.app.property("screen") == "details"
+        assert not item(ui.window, "detailsSourcesPanel").isVisible()
+        assert focused_name(ui.window) == "detailsSourcesButton"
+
+        await press(ui.window, Qt.Key.Key_Return)
+        await press(ui.window, Qt.Key.Key_Down)
+        assert focused_name(ui.window) == "source_1"
+        await press(ui.window, Qt.Key.Key_Return)
+        assert ui.app.property("screen") == "player"
+        await wait_until(lambda: ui.ports.play.opened[-1:] == [(1, 12)], 5, "second source")
+        await wait_until(lambda: ui.player.state.started, 10, "first frame")
+        await press(ui.window, Qt.Key.Key_Escape)
+        assert ui.app.property("screen") == "details"
+        await wait_until(lambda: focused_name(ui.window) == "source_1", 5)
+
+        # Play on the Details screen itself asks for the best source (0 = best).
+        await press(ui.window, Qt.Key.Key_Escape)
+        await press(ui.window, Qt.Key.Key_Left)
+        assert focused_name(ui.window) == "detailsPlayButton"
+        await press(ui.window, Qt.Key.Key_Return)
+        await wait_until(lambda: ui.ports.play.opened[-1:] == [(1, None)], 5, "best source")
+        await press(ui.window, Qt.Key.Key_Escape)
+        await ui.player_vm.wait_closed()
+
+    run(ui.loop, scenario(), timeout=60)
+
+
+def test_title_without_sources_says_so_and_stays(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        ui.ports.play.no_sources = {1}
+        opened_before = len(ui.ports.play.opened)
+        try:
+            await press(ui.window, Qt.Key.Key_Return)
+            await wait_until(lambda: item(ui.window, "detailsSourcesText").property("text")
+                             == "No sources found yet.", 5, "no sources line")
+            assert not item(ui.window, "detailsSourcesButton").isVisible()
+            await press(ui.window, Qt.Key.Key_Right)  # nothing to the right of Play
+            assert focused_name(ui.window) == "detailsPlayButton"
+            await press(ui.window, Qt.Key.Key_Return)
+            assert ui.app.property("screen") == "details"
+            text = item(ui.window, "detailsSourcesText").property("text")
+            assert text == "No sources found yet for this film; try again later."
+            assert len(ui.ports.play.opened) == opened_before
+        finally:
+            ui.ports.play.no_sources = set()
+
+    run(ui.loop, scenario())

@@ -363,6 +363,13 @@ def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness)
         # A film: Details, Play/Pause plays, Play/Pause pauses, Back, Back.
         await key(K.Key_Right)
         await key(K.Key_Return, "details")
+        # The Sources list: open, move, close again (Back stays on Details).
+        await wait_until(lambda: ui.details.property("sourceCount") > 0, 5, "sources")
+        await key(K.Key_Right)
+        await key(K.Key_Return)
+        await key(K.Key_Down)
+        await key(K.Key_Escape, "details")
+        await key(K.Key_Left)
         await key(K.Key_MediaTogglePlayPause, "player")
         await wait_until(lambda: ui.player.state.started, 10, "first frame")
         await key(K.Key_MediaTogglePlayPause)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENS = ("setup", "home", "menu", "browse", "search", "details", "series", "episodes",
-           "banner", "player")
+SCREENS = ("setup", "home", "menu", "browse", "search", "details", "sources", "series",
+           "episodes", "banner", "player")
 
 
 @pytest.mark.gl

@@ -1,5 +1,6 @@
-// Details: backdrop, poster, title, year/runtime/rating, genres, tagline, overview and a
-// focused Play button (Play/Pause on the remote plays too).
+// Details: backdrop, poster, title, year/runtime/rating, genres, tagline, overview, the
+// best source, a focused Play button (Play/Pause on the remote plays too) and Sources,
+// which opens the list of every known source (OK plays one, Back closes the list).
 import QtQuick
 import "../Style"
 import "../Components"
@@ -8,6 +9,10 @@ FocusScope {
     id: details
     objectName: "detailsView"
     property QtObject vm
+
+    // Arriving on Details starts on Play, unless the viewer comes back from a source
+    // they chose in the open Sources list.
+    onVisibleChanged: if (visible && !sourcesPanel.shown) playButton.forceActiveFocus()
 
     Keys.onPressed: (event) => {
         if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
@@ -134,12 +139,137 @@ FocusScope {
                 font.family: Theme.fontFamily
                 font.pixelSize: Theme.bodySize
             }
-            Item { width: 1; height: Theme.px(16) }
-            FocusButton {
-                objectName: "detailsPlayButton"
-                text: "▶  Play"
-                focus: true
-                onActivated: details.vm.play()
+            Text {
+                objectName: "detailsSourcesText"
+                width: parent.width
+                visible: text !== ""
+                text: details.vm ? details.vm.sourcesText : ""
+                color: details.vm && details.vm.sourceCount > 0 ? Theme.textDim : Theme.error
+                elide: Text.ElideRight
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.smallSize
+            }
+            Item { width: 1; height: Theme.px(8) }
+            Row {
+                spacing: Theme.px(32)
+                FocusButton {
+                    id: playButton
+                    objectName: "detailsPlayButton"
+                    text: "▶  Play"
+                    focus: true
+                    KeyNavigation.right: sourcesButton.visible ? sourcesButton : null
+                    onActivated: details.vm.play()
+                }
+                FocusButton {
+                    id: sourcesButton
+                    objectName: "detailsSourcesButton"
+                    visible: details.vm && details.vm.sourceCount > 0
+                    text: details.vm ? "Sources (" + details.vm.sourceCount + ")" : ""
+                    KeyNavigation.left: playButton
+                    onActivated: sourcesPanel.show()
+                    // The list emptied (another title): never keep focus on a hidden button.
+                    onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()
+                }
+            }
+        }
+    }
+
+    // Every source of the title, best first and marked; slides over the right side.
+    FocusScope {
+        id: sourcesPanel
+        objectName: "detailsSourcesPanel"
+        property bool shown: false
+        property int forMedia: 0
+        visible: shown
+        anchors.right: parent.right
+        anchors.top: parent.top
+        anchors.bottom: parent.bottom
+        width: parent.width * 0.6
+
+        function show() {
+            forMedia = details.vm.mediaId
+            shown = true
+            sourceList.currentIndex = 0
+            sourceList.forceActiveFocus()
+        }
+        function hide() {
+            shown = false
+            sourcesButton.visible ? sourcesButton.forceActiveFocus() : playButton.forceActiveFocus()
+        }
+
+        Connections {
+            target: details.vm
+            // Another title opened: its Details start on Play, not inside an old list.
+            function onChanged() {
+                if (sourcesPanel.shown && details.vm.mediaId !== sourcesPanel.forMedia) {
+                    sourcesPanel.shown = false
+                    playButton.forceActiveFocus()
+                }
+            }
+        }
+
+        Keys.onPressed: (event) => {
+            switch (event.key) {
+            case Qt.Key_Escape:
+            case Qt.Key_Back:
+            case Qt.Key_Backspace:
+            case Qt.Key_Left:
+                sourcesPanel.hide(); event.accepted = true; break
+            case Qt.Key_MediaTogglePlayPause:
+            case Qt.Key_MediaPlay:
+                details.vm.playSource(sourceList.currentIndex); event.accepted = true; break
+            }
+        }
+
+        Rectangle {
+            anchors.fill: parent
+            color: Theme.surface
+        }
+        Text {
+            id: panelHeading
+            x: Theme.px(48)
+            y: parent.height * 0.1
+            text: "Sources"
+            color: Theme.text
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.headingSize
+            font.bold: true
+        }
+        Text {
+            id: panelHint
+            anchors.left: panelHeading.left
+            anchors.top: panelHeading.bottom
+            anchors.topMargin: Theme.px(8)
+            text: "OK plays the chosen source · Back closes"
+            color: Theme.textDim
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.smallSize
+        }
+        ListView {
+            id: sourceList
+            objectName: "detailsSourceList"
+            anchors.left: panelHeading.left
+            anchors.right: parent.right
+            anchors.rightMargin: details.width * 0.05
+            anchors.top: panelHint.bottom
+            anchors.topMargin: Theme.px(32)
+            anchors.bottom: parent.bottom
+            anchors.bottomMargin: parent.height * 0.05
+            clip: true
+            spacing: Theme.px(12)
+            focus: true
+            keyNavigationEnabled: true
+            highlightMoveDuration: Theme.animMs
+            model: details.vm ? details.vm.sources : null
+            delegate: ListEntry {
+                objectName: "source_" + index
+                width: ListView.view.width - Theme.px(16)
+                x: Theme.px(8)
+                text: (model.best ? "★  " : "") + model.label
+                detail: model.detail
+                selected: model.best
+                focus: ListView.isCurrentItem
+                onActivated: details.vm.playSource(index)
             }
         }
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from miauflix_desktop.core.errors import MiauflixError, TorrentError
-from miauflix_desktop.services.demo.media import DemoAsset, ensure_demo_media
+from miauflix_desktop.services.demo.media import DemoAsset, ensure_demo_media, release_facts
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.torrent.metainfo import info_hash_of, make_torrent
 from miauflix_desktop.services.torrent.seeder import LocalSeeder
@@ -153,8 +153,9 @@ class DemoLibrary:
             self._movies.upsert_demo, DEMO_TMDB_BASE - n, t.title, t.overview, t.year,
             max(1, round(t.duration_s / 60)), str(asset.poster_path), str(asset.backdrop_path),
         )
+        quality, codec = release_facts(t.slug)
         source_id = await asyncio.to_thread(
             self._movies.upsert_source, movie_id, info_hash, data, asset.media_path.stat().st_size,
-            SOURCE_NAME,
+            SOURCE_NAME, quality, codec,
         )
         return DemoEntry(movie_id, source_id, info_hash, asset)

@@ -146,6 +146,7 @@ class _Recipe:
     audio: tuple[_AudioTrack, ...]
     subtitles_language: str | None
     faststart: bool  # mp4 only: moov before mdat
+    quality: str  # how a release list would name its resolution
 
 
 # Keyframes every second keep seeks (and the first frame after a seek) fast; a steady
@@ -173,6 +174,7 @@ _RECIPES: dict[str, _Recipe] = {
         audio=(_AudioTrack("eng", "English", 440, "aac", "128k"),),
         subtitles_language=None,
         faststart=True,
+        quality="1080p",
     ),
     "whisker-waves": _Recipe(
         # 960x540, not 1080p: libx265 ultrafast encodes ~2x realtime at 540p on 2 cores
@@ -192,6 +194,7 @@ _RECIPES: dict[str, _Recipe] = {
         ),
         subtitles_language="eng",
         faststart=False,
+        quality="540p",
     ),
     "midnight-zoomies": _Recipe(
         # A small test pattern crossing colour bars: motion on a distinct background.
@@ -206,8 +209,18 @@ _RECIPES: dict[str, _Recipe] = {
         subtitles_language=None,
         # Deliberately without faststart: the player must cope with moov at the end.
         faststart=False,
+        quality="720p",
     ),
 }
+
+
+def release_facts(slug: str) -> tuple[str, str]:
+    """(quality, video codec) of a demo title, as its source row shows them."""
+    recipe = _RECIPES[slug]
+    return recipe.quality, _CODEC_LABELS.get(recipe.video_codec, recipe.video_codec)
+
+
+_CODEC_LABELS = {"h264": "x264", "hevc": "x265"}
 
 
 def check_ffmpeg() -> None:

@@ -21,11 +21,17 @@ class SourceRecord:
     torrent: bytes | None
     source: str
     size: int
+    quality: str | None = None
+    video_codec: str | None = None
+    seeds: int | None = None
+    peers: int | None = None
+    score: int = 0
 
 
 def _record(src: MovieSource) -> SourceRecord:
     return SourceRecord(src.id, src.movie_id, src.hash, src.magnet_link, src.file, src.source,
-                        src.size)
+                        src.size, src.quality, src.video_codec, src.broadcasters,
+                        src.watchers, src.streaming_score)
 
 
 class MovieRepository:
@@ -83,6 +89,13 @@ class MovieRepository:
             src = s.scalar(select(MovieSource).where(MovieSource.movie_id == movie_id)
                            .order_by(MovieSource.streaming_score.desc(), MovieSource.id))
             return _record(src) if src else None
+
+    def sources(self, movie_id: int) -> list[SourceRecord]:
+        """Every source of a film, in the order best_source() would pick them."""
+        with self._db.session() as s:
+            rows = s.scalars(select(MovieSource).where(MovieSource.movie_id == movie_id)
+                             .order_by(MovieSource.streaming_score.desc(), MovieSource.id))
+            return [_record(src) for src in rows]
 
     def get_source(self, source_id: int) -> SourceRecord | None:
         with self._db.session() as s:

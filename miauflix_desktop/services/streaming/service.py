@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from miauflix_desktop.core.errors import StreamError, TokenError, TorrentError
-from miauflix_desktop.core.media import PlayTarget
+from miauflix_desktop.core.media import PlayTarget, SourceItem
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.streaming.tokens import StreamClaim, TokenSigner
 from miauflix_desktop.services.torrent.reader import FileReader
@@ -24,6 +24,9 @@ EXTRA_TYPES = {".mkv": "video/x-matroska", ".webm": "video/webm", ".ts": "video/
                ".m2ts": "video/mp2t", ".m4v": "video/mp4"}
 # Finishing a resume position this close to the end means "watched": start over next time.
 RESTART_IF_WITHIN_S = 30.0
+
+# How the UI names each provider (MovieSource.source holds the short key).
+PROVIDER_NAMES = {"demo": "Demo swarm", "yts": "YTS", "therarbg": "TheRARBG"}
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
 
@@ -68,11 +71,23 @@ class StreamService:
     async def stop(self) -> None:
         self._open.clear()
 
-    async def open(self, media_id: int) -> PlayTarget:
+    async def sources(self, media_id: int) -> list[SourceItem]:
+        records = await asyncio.to_thread(self._movies.sources, media_id)
+        return [SourceItem(id=r.id, provider=PROVIDER_NAMES.get(r.source, r.source),
+                           quality=r.quality or "", video_codec=r.video_codec or "",
+                           size_bytes=r.size, seeds=r.seeds, peers=r.peers, score=r.score)
+                for r in records]
+
+    async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
         movie = await asyncio.to_thread(self._movies.get, media_id)
         if movie is None:
             raise StreamError(f"No film with id {media_id}.")
-        source = await asyncio.to_thread(self._movies.best_source, media_id)
+        if source_id is None:
+            source = await asyncio.to_thread(self._movies.best_source, media_id)
+        else:
+            source = await asyncio.to_thread(self._movies.get_source, source_id)
+            if source is not None and source.movie_id != media_id:
+                source = None
         if source is None:
             raise StreamError(f"No source found yet for “{movie.title}”.")
         opened = await self._open_source(source.id)
