@@ -1,0 +1,1 @@
+"""Source discovery: providers, release parsing, scoring, magnets, tracker stats."""
