@@ -13,23 +13,34 @@ Timing rules:
   failing, so a job that failed because the network was down recovers by itself;
 - `trigger(name)` runs a job now; a trigger during a run queues exactly one more run;
 - "a restart continues": the last successful run is kept in `state_store`, and on start
-  a job whose last run was recent waits only the rest of its interval.
+  a job whose last run was recent waits only the rest of its interval. Jobs on
+  sub-minute ticks (source search every 0.1 s) are not persisted: they would write the
+  database ten times a second for nothing.
+
+A job may return how many items it handled (titles searched, sources checked); the
+Activity screen shows the last run's count and the total. Time comes from a Clock
+(services.clock) so tests can drive intervals with a ManualClock.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from miauflix_desktop.services.clock import Clock, LoopClock
+
 log = logging.getLogger(__name__)
 
-JobFunc = Callable[[], Awaitable[None]]
+# A job returns the number of items it handled, or None when counting makes no sense.
+JobFunc = Callable[[], Awaitable[int | None]]
 Now = Callable[[], datetime]
+# Jobs with shorter intervals than this are not written to the state store.
+PERSIST_MIN_INTERVAL_S = 60.0
 
 
 class StateStore(Protocol):
@@ -65,8 +76,11 @@ class Job:
     func: JobFunc
     interval_s: float
     initial_delay_s: float = 0.0
-    # First retry after a failure; doubles per consecutive failure, capped at interval_s.
+    # First retry after a failure; doubles per consecutive failure, capped at
+    # max_backoff_s (default: the interval). A 0.1 s job sets a larger cap so it does not
+    # hammer a dead network ten times a second.
     retry_base_s: float = 60.0
+    max_backoff_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,11 @@ class JobStatus:
     last_error: str | None
     consecutive_failures: int
     next_run: datetime | None
+    interval_s: float = 0.0
+    runs: int = 0
+    items_last: int | None = None  # what the last successful run handled
+    items_total: int = 0
+    last_duration_s: float | None = None
 
 
 @dataclass
@@ -91,6 +110,10 @@ class _JobState:
     last_error: str | None = None
     failures: int = 0
     next_run: datetime | None = None
+    runs: int = 0
+    items_last: int | None = None
+    items_total: int = 0
+    last_duration_s: float | None = None
     # run_now() callers waiting for the next run to finish / those the current run serves.
     waiters: list[asyncio.Future[None]] = field(default_factory=list)
 
@@ -109,13 +132,16 @@ class Scheduler:
         *,
         on_job_ok: Callable[[str], None] | None = None,
         on_job_error: Callable[[str, BaseException], None] | None = None,
-        now: Now = lambda: datetime.now(UTC),
+        now: Now | None = None,
         stop_timeout_s: float = 5.0,
+        clock: Clock | None = None,
     ) -> None:
         self._store: StateStore = state_store if state_store is not None else MemoryStateStore()
         self._on_ok = on_job_ok
         self._on_error = on_job_error
-        self._now = now
+        self._clock: Clock = clock or LoopClock()
+        # `now` overrides only the wall time (older tests and callers pass just that).
+        self._now: Now = now or self._clock.now
         self._stop_timeout_s = stop_timeout_s
         self._jobs: dict[str, _JobState] = {}
         self._started = False
@@ -138,6 +164,14 @@ class Scheduler:
     @property
     def job_names(self) -> list[str]:
         return list(self._jobs)
+
+    def set_interval(self, name: str, interval_s: float) -> None:
+        """Change a job's interval (settings); takes effect after its current wait."""
+        if interval_s <= 0:
+            raise ValueError("interval_s must be positive")
+        state = self._jobs[name]
+        job = state.job
+        state.job = dataclasses.replace(job, interval_s=interval_s)
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -187,7 +221,12 @@ class Scheduler:
         s = self._jobs[name]
         return JobStatus(name=name, running=s.running, last_run=s.last_run,
                          last_error=s.last_error, consecutive_failures=s.failures,
-                         next_run=s.next_run)
+                         next_run=s.next_run, interval_s=s.job.interval_s, runs=s.runs,
+                         items_last=s.items_last, items_total=s.items_total,
+                         last_duration_s=s.last_duration_s)
+
+    def statuses(self) -> list[JobStatus]:
+        return [self.status(name) for name in self._jobs]
 
     # -- the per-job loop -------------------------------------------------------------
 
@@ -196,6 +235,8 @@ class Scheduler:
 
     async def _first_delay(self, state: _JobState) -> float:
         job = state.job
+        if job.interval_s < PERSIST_MIN_INTERVAL_S:
+            return job.initial_delay_s
         try:
             last = await asyncio.to_thread(self._store.get_last_run, job.name)
         except Exception:
@@ -216,8 +257,7 @@ class Scheduler:
         while True:
             if delay > 0 and not state.wake.is_set():
                 state.next_run = self._now() + timedelta(seconds=delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(state.wake.wait(), delay)
+                await self._clock.wait(state.wake, delay)
             state.next_run = None
             state.wake.clear()
             ok = await self._run_once(state)
@@ -225,7 +265,8 @@ class Scheduler:
             if ok:
                 delay = job.interval_s
             else:
-                delay = min(job.interval_s, job.retry_base_s * 2 ** (state.failures - 1))
+                cap = job.max_backoff_s if job.max_backoff_s is not None else job.interval_s
+                delay = min(cap, job.retry_base_s * 2 ** (state.failures - 1))
 
     async def _run_once(self, state: _JobState) -> bool:
         job = state.job
@@ -233,10 +274,11 @@ class Scheduler:
         waiters, state.waiters = state.waiters, []
         started = self._now()
         state.running = True
+        state.runs += 1
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         try:
-            await job.func()
+            items = await job.func()
         except asyncio.CancelledError:
             for fut in waiters:
                 fut.cancel()
@@ -253,15 +295,19 @@ class Scheduler:
             return False
         finally:
             state.running = False
-        log.debug("job %s finished in %.2fs", job.name, loop.time() - t0)
+            state.last_duration_s = loop.time() - t0
+        log.debug("job %s finished in %.2fs", job.name, state.last_duration_s)
         state.failures = 0
         state.last_error = None
         state.last_run = started
-        try:
-            await asyncio.to_thread(self._store.set_last_run, job.name, started)
-        except Exception:
-            # The job did its work; losing the timestamp only means an earlier rerun.
-            log.exception("recording the last run of %s failed", job.name)
+        state.items_last = items if isinstance(items, int) else None
+        state.items_total += state.items_last or 0
+        if job.interval_s >= PERSIST_MIN_INTERVAL_S:
+            try:
+                await asyncio.to_thread(self._store.set_last_run, job.name, started)
+            except Exception:
+                # The job did its work; losing the timestamp only means an earlier rerun.
+                log.exception("recording the last run of %s failed", job.name)
         self._notify(self._on_ok, job.name)
         for fut in waiters:
             if not fut.done():

@@ -1,6 +1,7 @@
 """Scheduler: intervals, triggers, no overlap, retries with backoff, restart continues, stop."""
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -240,3 +241,77 @@ async def test_jobs_added_after_start_run_and_names_are_unique():
         assert sched.job_names == ["late"]
     finally:
         await sched.stop()
+
+
+# -- a controllable clock: the seed's intervals without waiting for them ---------------
+
+from miauflix_desktop.services.clock import ManualClock  # noqa: E402
+
+
+async def test_manual_clock_runs_jobs_exactly_on_their_intervals():
+    clock = ManualClock()
+    seen: dict[str, list[float]] = {"stats": [], "search": []}
+
+    def job(name: str):
+        async def run() -> int:
+            seen[name].append(round(clock.elapsed, 2))
+            return 3
+        return run
+
+    sched = Scheduler([Job("stats", job("stats"), interval_s=2.0),
+                       Job("search", job("search"), interval_s=0.5, initial_delay_s=0.25)],
+                      clock=clock)
+    await sched.start()
+    try:
+        await clock.advance(6.0, step=0.05)
+    finally:
+        await sched.stop()
+    assert seen["stats"] == [0.0, 2.0, 4.0, 6.0]
+    assert seen["search"] == [0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4.25, 4.75,
+                              5.25, 5.75]
+    status = sched.status("stats")
+    assert (status.runs, status.items_last, status.items_total) == (4, 3, 12)
+    assert status.interval_s == 2.0
+
+
+async def test_fast_jobs_back_off_up_to_their_cap_and_are_not_persisted():
+    clock = ManualClock()
+    store = MemoryStateStore()
+    runs: list[float] = []
+
+    async def failing() -> None:
+        runs.append(round(clock.elapsed, 2))
+        raise RuntimeError("provider down")
+
+    sched = Scheduler([Job("movieSourceSearch", failing, interval_s=0.1, retry_base_s=1.0,
+                           max_backoff_s=4.0)], store, clock=clock)
+    await sched.start()
+    try:
+        await clock.advance(20.0, step=0.05)
+    finally:
+        await sched.stop()
+    # 1, 2, 4, then capped at 4 s between tries: not ten tries a second.
+    gaps = [round(b - a, 2) for a, b in itertools.pairwise(runs)]
+    assert gaps[:5] == [1.0, 2.0, 4.0, 4.0, 4.0], gaps
+    assert store.last_runs == {}
+    assert sched.status("movieSourceSearch").last_error == "provider down"
+
+
+async def test_set_interval_takes_effect_after_the_current_wait():
+    clock = ManualClock()
+    runs: list[float] = []
+
+    async def job() -> None:
+        runs.append(round(clock.elapsed, 2))
+
+    sched = Scheduler([Job("resync", job, interval_s=5.0)], clock=clock)
+    await sched.start()
+    try:
+        await clock.advance(0.1)
+        sched.set_interval("resync", 1.0)
+        await clock.advance(8.0)
+    finally:
+        await sched.stop()
+    assert runs[:4] == [0.0, 5.0, 6.0, 7.0], runs
+    with pytest.raises(ValueError):
+        sched.set_interval("resync", 0)
