@@ -8,9 +8,10 @@ from miauflix_desktop.config.paths import AppPaths
 from miauflix_desktop.config.secrets import SecretStore
 from miauflix_desktop.config.settings import Settings
 from miauflix_desktop.lifecycle import Lifecycle, Service
+from miauflix_desktop.services.activity import ActivityService
 from miauflix_desktop.services.catalog.images import ImageCache
 from miauflix_desktop.services.catalog.runtime import JobError, JobOk, TmdbRuntime
-from miauflix_desktop.services.catalog.sync import CatalogSync, SyncStateStore
+from miauflix_desktop.services.catalog.sync import REFRESH_LISTS, CatalogSync, SyncStateStore
 from miauflix_desktop.services.catalog.tmdb import TmdbClient
 from miauflix_desktop.services.demo.library import DemoLibrary
 from miauflix_desktop.services.library import LibraryService
@@ -49,6 +50,7 @@ class Container:
     server: StreamServer
     library: LibraryService
     setup: SetupService
+    activity: ActivityService
     extra_services: list[tuple[str, Service]] = field(default_factory=list)
 
     def lifecycle(self, stop_timeout: float = 5.0) -> Lifecycle:
@@ -126,8 +128,10 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
     setup_runtime = tmdb or TmdbRuntime("", settings.language, make_client, make_scheduler,
                                         status)
     setup = SetupService(settings, paths, secrets, setup_runtime, make_client)
+    # The catalog scheduler is replaced when the key changes: ask the runtime each time.
+    activity = ActivityService([lambda: setup_runtime.scheduler])
     return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
-                     engine, seeder, demo_library, streams, server, library, setup)
+                     engine, seeder, demo_library, streams, server, library, setup, activity)
 
 
 @dataclass
@@ -142,6 +146,7 @@ def build_ui(container: Container) -> UiParts:
     """Build PlayerService, the view models and the shell (Qt must already exist)."""
     from miauflix_desktop.config.settings import save_settings
     from miauflix_desktop.services.playback.player import PlayerService
+    from miauflix_desktop.ui.activity import ActivityViewModel
     from miauflix_desktop.ui.browse import BrowseViewModel
     from miauflix_desktop.ui.details import DetailsViewModel
     from miauflix_desktop.ui.home import HomeViewModel
@@ -162,6 +167,7 @@ def build_ui(container: Container) -> UiParts:
         browse=BrowseViewModel(catalog), search=SearchViewModel(catalog),
         seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog),
         setup=SetupViewModel(container.setup), status=StatusViewModel(container.status),
+        activity=ActivityViewModel(container.activity),
     )
 
     def remember_fullscreen() -> None:
@@ -175,7 +181,7 @@ def build_ui(container: Container) -> UiParts:
         home_vm = app_vm.home
 
         def refresh_home(job: str) -> None:
-            if job == "lists":
+            if job == REFRESH_LISTS:
                 home_vm.reload()  # type: ignore[attr-defined]
 
         runtime.on_job_done(refresh_home)

@@ -34,6 +34,7 @@ Window {
         case "episodes": return episodes
         case "player": return player
         case "setup": return setup
+        case "activity": return activity
         }
         return home
     }
@@ -118,6 +119,11 @@ Window {
         Setup {
             id: setup
             vm: root.app.setup
+            visible: false
+        }
+        Activity {
+            id: activity
+            vm: root.app.activity
             visible: false
         }
 

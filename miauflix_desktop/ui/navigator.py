@@ -1,5 +1,5 @@
 """AppViewModel: the screen stack (Home/Browse/Search -> Details or Series -> Episodes ->
-Player, Setup on first run; Back pops), the Menu, and fullscreen."""
+Player, Setup on first run, Activity from the Menu; Back pops), the Menu, and fullscreen."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.media import TV
+from miauflix_desktop.ui.activity import ActivityViewModel
 from miauflix_desktop.ui.browse import BrowseViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
 from miauflix_desktop.ui.home import HomeViewModel
@@ -19,10 +20,11 @@ from miauflix_desktop.ui.status import StatusViewModel
 
 log = logging.getLogger(__name__)
 
-HOME, BROWSE, SEARCH, DETAILS, SERIES, EPISODES, PLAYER, SETUP = (
-    "home", "browse", "search", "details", "series", "episodes", "player", "setup")
+HOME, BROWSE, SEARCH, DETAILS, SERIES, EPISODES, PLAYER, SETUP, ACTIVITY = (
+    "home", "browse", "search", "details", "series", "episodes", "player", "setup",
+    "activity")
 # Top-level sections the Menu reaches; each sits directly on Home, so Back returns there.
-SECTIONS = (HOME, BROWSE, SEARCH, SETUP)
+SECTIONS = (HOME, BROWSE, SEARCH, SETUP, ACTIVITY)
 
 
 class AppViewModel(QObject):
@@ -54,6 +56,7 @@ class AppViewModel(QObject):
         episodes: EpisodesViewModel | None = None,
         setup: SetupViewModel | None = None,
         status: StatusViewModel | None = None,
+        activity: ActivityViewModel | None = None,
     ) -> None:
         super().__init__(parent)
         self._home = home
@@ -65,6 +68,7 @@ class AppViewModel(QObject):
         self._episodes = episodes
         self._setup = setup
         self._status = status or StatusViewModel(None, self)
+        self._activity = activity
         self._stack: list[str] = [HOME]
         self._fullscreen = fullscreen
         self._menu_open = False
@@ -98,7 +102,8 @@ class AppViewModel(QObject):
 
     def _sections(self) -> list[str]:
         wired = {HOME: True, BROWSE: self._browse is not None,
-                 SEARCH: self._search is not None, SETUP: self._setup is not None}
+                 SEARCH: self._search is not None, SETUP: self._setup is not None,
+                 ACTIVITY: self._activity is not None}
         return [s for s in SECTIONS if wired[s]]
 
     screen = Property(str, _screen, notify=screenChanged)
@@ -116,11 +121,12 @@ class AppViewModel(QObject):
     episodes = Property(QObject, lambda self: self._episodes, constant=True)
     setup = Property(QObject, lambda self: self._setup, constant=True)
     status = Property(QObject, lambda self: self._status, constant=True)
+    activity = Property(QObject, lambda self: self._activity, constant=True)
 
     def view_models(self) -> list[QObject]:
         """Every view model (the shell closes their tasks at shutdown)."""
         vms = [self._home, self._details, self._player, self._browse, self._search,
-               self._seasons, self._episodes, self._setup, self._status]
+               self._seasons, self._episodes, self._setup, self._status, self._activity]
         return [vm for vm in vms if vm is not None]
 
     # -- navigation -------------------------------------------------------------------
@@ -170,7 +176,7 @@ class AppViewModel(QObject):
 
     @Slot(str)
     def openSection(self, section: str) -> None:
-        """Menu: Home, Browse, Search or Setup, each directly on top of Home."""
+        """Menu: Home, Browse, Search, Setup or Activity, each directly on top of Home."""
         self._set_menu(False)
         if section not in self._sections():
             return

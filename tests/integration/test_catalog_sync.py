@@ -107,13 +107,13 @@ async def test_scheduler_runs_jobs_and_records_sync_state(repo):
         scheduler = Scheduler(sync.jobs(), SyncStateStore(repo))
         try:
             await scheduler.start()
-            await scheduler.run_now("lists")
-            await scheduler.run_now("movies")
+            await scheduler.run_now("refreshLists")
+            await scheduler.run_now("syncMovies")
         finally:
             await scheduler.stop()
             await client.stop()
-    assert repo.sync_state("lists").last_run_at is not None
-    assert repo.sync_state("movies").last_run_at is not None
+    assert repo.sync_state("refreshLists").last_run_at is not None
+    assert repo.sync_state("syncMovies").last_run_at is not None
 
 
 async def test_sync_never_stalls_the_event_loop(repo):

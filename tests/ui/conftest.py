@@ -23,6 +23,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickWindow
 
 from miauflix_desktop.services.playback.player import PlayerService
+from miauflix_desktop.ui.activity import ActivityViewModel
 from miauflix_desktop.ui.browse import BrowseViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
 from miauflix_desktop.ui.graphics import set_numeric_locale
@@ -118,9 +119,10 @@ def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService)
     episodes = EpisodesViewModel(ports.catalog)
     setup = SetupViewModel(ports.setup)
     status = StatusViewModel(ports.status)
+    activity = ActivityViewModel(ports.activity)
     app = AppViewModel(home, details, player_vm, fullscreen=False, browse=browse,
                        search=search, seasons=seasons, episodes=episodes, setup=setup,
-                       status=status)
+                       status=status, activity=activity)
     shell = UiShell(app, player_vm)
     window = shell.load()
     window.requestActivate()

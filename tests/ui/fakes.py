@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from miauflix_desktop.core.activity import ActivityRow
 from miauflix_desktop.core.errors import MiauflixError, StreamError
 from miauflix_desktop.core.media import (
     MOVIE,
@@ -32,6 +33,8 @@ from miauflix_desktop.core.media import (
     Shelf,
     SourceItem,
 )
+from miauflix_desktop.services.activity import ActivityService
+from miauflix_desktop.services.scheduler import Job, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -344,6 +347,23 @@ class FakePlay:
         self.positions[media_id] = position
 
 
+async def _lists_job() -> int:
+    return 12
+
+
+async def _failing_search() -> int:
+    raise MiauflixError("YTS answered a Cloudflare challenge")
+
+
+def activity_scheduler() -> Scheduler:
+    """A real scheduler with one healthy and one failing job, for the Activity screen."""
+    return Scheduler([
+        Job("refreshLists", _lists_job, interval_s=3600),
+        Job("movieSourceSearch", _failing_search, interval_s=0.1, retry_base_s=30,
+            max_backoff_s=30),
+    ])
+
+
 @dataclass
 class Ports:
     catalog: FakeCatalog
@@ -351,8 +371,15 @@ class Ports:
     server: ClipServer
     setup: FakeSetup = field(default_factory=FakeSetup)
     status: FakeStatus = field(default_factory=FakeStatus)
+    jobs: Scheduler = field(default_factory=activity_scheduler)
+
+    @property
+    def activity(self) -> ActivityService:
+        return ActivityService([lambda: self.jobs], [lambda: [ActivityRow(
+            "Network", "VPN", "ok", "not required")]])
 
     async def aclose(self) -> None:
+        await self.jobs.stop()
         await self.server.stop()
 
 
@@ -362,4 +389,6 @@ async def build_ports(media_dir: Path) -> Ports:
     server = ClipServer(clips)
     await server.start()
     catalog = FakeCatalog(media_dir)
-    return Ports(catalog=catalog, play=FakePlay(catalog, server), server=server)
+    ports = Ports(catalog=catalog, play=FakePlay(catalog, server), server=server)
+    await ports.jobs.start()
+    return ports

@@ -3,7 +3,7 @@ fake ports (generated clips, fake catalog with films and series) and the real mp
 
 Usage: python -m tests.ui.screens_scenario OUT_DIR MEDIA_DIR
 Writes setup.png, home.png, menu.png, browse.png, search.png, details.png, series.png,
-episodes.png, player.png, banner.png and sources.png to OUT_DIR. Keys only, like a remote.
+episodes.png, player.png, banner.png, sources.png and activity.png to OUT_DIR. Keys only, like a remote.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ log = logging.getLogger("screens_scenario")
 
 async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
     from miauflix_desktop.services.playback.player import PlayerService
+    from miauflix_desktop.ui.activity import ActivityViewModel
     from miauflix_desktop.ui.browse import BrowseViewModel
     from miauflix_desktop.ui.details import DetailsViewModel
     from miauflix_desktop.ui.home import HomeViewModel
@@ -43,7 +44,8 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
         HomeViewModel(ports.catalog), DetailsViewModel(ports.catalog, ports.play), player_vm,
         browse=BrowseViewModel(ports.catalog), search=SearchViewModel(ports.catalog),
         seasons=SeasonsViewModel(ports.catalog), episodes=EpisodesViewModel(ports.catalog),
-        setup=SetupViewModel(ports.setup), status=StatusViewModel(ports.status))
+        setup=SetupViewModel(ports.setup), status=StatusViewModel(ports.status),
+        activity=ActivityViewModel(ports.activity))
     shell = UiShell(app, player_vm)
     window = shell.load()
     saved: list[str] = []
@@ -105,6 +107,13 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
         ports.status.set("TMDB is unreachable — showing saved data. Retrying by itself.")
         await shot("banner", 1.0)
         ports.status.set("")
+
+        await keys(K.Key_Menu, K.Key_Down, K.Key_Down, K.Key_Down, K.Key_Down, K.Key_Return)
+        await wait_until(lambda: focused_name(window) == "activity_0", 5, "activity")
+        await keys(K.Key_Down)
+        await shot("activity", 1.2)
+        await keys(K.Key_Escape)
+        await wait_until(lambda: focused_name(window).startswith("card_"), 5, "home again")
 
         await keys(K.Key_Up, K.Key_Up, K.Key_Left, K.Key_Return)
         await wait_until(lambda: focused_name(window) == "detailsPlayButton", 5)

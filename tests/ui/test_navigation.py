@@ -63,7 +63,7 @@ def test_enter_details_play_and_back(ui: UiHarness) -> None:
         assert ui.app.property("screen") == "details"
         assert [i.objectName() for i in visible_focus_items(ui.window)] == ["detailsPlayButton"]
         # Opening Details warms the stream up (source, torrent, peers) before Play.
-        assert ui.ports.play.prepared == [2]
+        assert ui.ports.play.prepared[-1:] == [2]
 
         await press(ui.window, Qt.Key.Key_Return)
         assert ui.app.property("screen") == "player"

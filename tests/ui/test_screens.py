@@ -332,7 +332,8 @@ def test_menu_opens_and_back_closes_it(ui: UiHarness) -> None:
     run(ui.loop, scenario())
 
 
-ALL_SCREENS = {"home", "browse", "search", "details", "series", "episodes", "player", "setup"}
+ALL_SCREENS = {"home", "browse", "search", "details", "series", "episodes", "player", "setup",
+               "activity"}
 
 
 def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness) -> None:
@@ -416,6 +417,16 @@ def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness)
         await key(K.Key_Return, "setup")
         await key(K.Key_Down)
         await key(K.Key_Escape, "home")
+        # Menu -> Activity, down its rows, Play/Pause does nothing harmful, Back.
+        await key(K.Key_Menu)
+        for _ in range(4):
+            await key(K.Key_Down)
+        await key(K.Key_Return, "activity")
+        await key(K.Key_Down)
+        await key(K.Key_Down)
+        await key(K.Key_MediaTogglePlayPause)
+        await key(K.Key_Up)
+        await key(K.Key_Escape, "home")
         await key(K.Key_Escape, "home")  # Back on Home stays there
         assert visited >= ALL_SCREENS, (ALL_SCREENS - visited, walk)
 
@@ -436,5 +447,34 @@ def test_setup_key_can_be_entered_with_the_remote_only(first_run_ui: UiHarness) 
             await press(ui.window, K.Key_Left)
         assert focused_name(ui.window) == "setupKeyInput"
         assert [i.objectName() for i in visible_focus_items(ui.window)] == ["setupKeyField"]
+
+    run(ui.loop, scenario())
+
+
+def test_activity_lists_jobs_with_their_state_and_errors(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        await _open_section(ui, "activity")
+        rows = ui.app.property("activity").property("rows")
+        await wait_until(lambda: rows.rowCount() == 3, 5, "three rows")
+        by_name = {rows.row(i)["name"]: rows.row(i) for i in range(rows.rowCount())}
+        lists = by_name["Refresh lists"]
+        assert lists["state"] == "ok", lists
+        assert "every 1 h" in lists["summary"] and "12 items last run (12 in all)" in lists[
+            "summary"], lists
+        search = by_name["Source search"]
+        await wait_until(lambda: rows.row(1)["state"] == "failing", 5, "failing job")
+        assert "Cloudflare challenge" in rows.row(1)["error"]
+        assert by_name["VPN"]["group"] == "Network"
+        assert search["group"] == "Jobs"
+        assert focused_name(ui.window) == "activity_0"
+        await press(ui.window, K.Key_Down)
+        assert focused_name(ui.window) == "activity_1"
+        assert len(visible_focus_items(ui.window)) == 1
+        await press(ui.window, K.Key_Escape)
+        assert ui.app.property("screen") == "home"
+        # Hidden after the pop transition: polling stops.
+        await wait_until(lambda: not ui.app.property("activity").property("active"), 3,
+                         "polling stopped")
 
     run(ui.loop, scenario())

@@ -47,6 +47,11 @@ class TmdbRuntime:
         return self._client
 
     @property
+    def scheduler(self) -> Scheduler | None:
+        """The catalog sync jobs (None until a key is configured), for the Activity list."""
+        return self._scheduler
+
+    @property
     def configured(self) -> bool:
         return bool(self._key)
 
