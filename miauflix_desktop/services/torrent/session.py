@@ -15,7 +15,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import libtorrent as lt
@@ -193,6 +193,61 @@ class TorrentEngine:
             self._removing.pop(key, None)
             torrent.fail(TorrentError("the torrent was removed"))
             self._resume_path(key).unlink(missing_ok=True)
+
+    # ------------------------------------------- network binding (the VPN gate's port)
+
+    # The listen port kept across rebinds (0 until first learnt): a VPN's forwarded port
+    # and peers that already know us stay valid when the session moves between devices.
+    _bind_port: int = 0
+
+    @property
+    def paused(self) -> bool:
+        """True while the whole session is paused by ``pause_all``."""
+        return bool(self._require_session().is_paused())
+
+    def pause_all(self) -> None:
+        """Pause the session: every torrent stops, peers are disconnected, none accepted.
+
+        Session-level on purpose: each torrent's own paused flag is untouched, so
+        ``resume_all`` brings back exactly what was running before.
+        """
+        self._require_session().pause()
+        log.info("torrent session paused")
+
+    def resume_all(self) -> None:
+        self._require_session().resume()
+        log.info("torrent session resumed")
+
+    def bind_to_interface(self, name: str | None) -> None:
+        """Listen and dial only through network device ``name``; None restores the defaults.
+
+        Bound to a device that is down or absent, the session can neither accept nor
+        make connections (its sockets fail), which is what a VPN kill switch relies on.
+        """
+        session = self._require_session()
+        port = self._learn_bind_port(session)
+        if name is None:
+            defaults = (loopback_settings(port) if self._isolated else internet_settings(
+                replace(self._settings, listen_port=self._settings.listen_port or port)))
+            listen = str(defaults["listen_interfaces"])
+            outgoing = str(defaults.get("outgoing_interfaces", ""))
+        else:
+            # libtorrent reads both settings as comma-separated lists of device:port.
+            if not name or any(c in name for c in ",: \t\n/"):
+                raise TorrentError(f"not a network interface name: {name!r}")
+            listen, outgoing = f"{name}:{port}", name
+        session.apply_settings({"listen_interfaces": listen, "outgoing_interfaces": outgoing})
+        log.info("torrent session bound to %s (listen %s)", name or "the default interfaces",
+                 listen)
+
+    def _learn_bind_port(self, session: lt.session) -> int:
+        if self._settings.listen_port and not self._isolated:
+            return int(self._settings.listen_port)
+        current = int(session.listen_port())
+        # listen_port() is 0 while bound to a down device; keep the last real one then.
+        if current:
+            self._bind_port = current
+        return self._bind_port
 
     # ------------------------------------------------------------------ internals
 
