@@ -3,7 +3,8 @@ fake ports (generated clips, fake catalog with films and series) and the real mp
 
 Usage: python -m tests.ui.screens_scenario OUT_DIR MEDIA_DIR
 Writes setup.png, home.png, menu.png, browse.png, search.png, details.png, series.png,
-episodes.png, player.png, banner.png, sources.png and activity.png to OUT_DIR. Keys only, like a remote.
+episodes.png, player.png, banner.png, sources.png and activity.png to OUT_DIR. Keys only,
+like a remote.
 """
 
 from __future__ import annotations

@@ -26,6 +26,11 @@ class ProviderRelease:
     torrent_url: str | None = None  # where a .torrent can be downloaded, if offered
     magnet: str | None = None  # the provider's magnet, if offered
     imdb_id: str | None = None
+    # Technical details some providers declare outright (YTS: video_codec "x265",
+    # bit_depth "10", audio_channels "5.1"); merge_declared() fills name-parsing gaps with them.
+    video_codec: str | None = None
+    bit_depth: int | None = None
+    audio_channels: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,8 @@ class TargetProfile:
     # Audio codecs this target cannot decode (as ReleaseInfo.audio_codecs names them).
     unsupported_audio: frozenset[str] = field(default_factory=frozenset)
     max_resolution: int = 2160  # lines
+    # How explanations name the target ("DTS audio — this TV cannot play it").
+    label: str = "this device"
 
 
 @dataclass(frozen=True)
