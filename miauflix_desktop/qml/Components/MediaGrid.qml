@@ -25,7 +25,10 @@ GridView {
     highlightRangeMode: GridView.ApplyRange
     preferredHighlightBegin: Theme.px(24)
     preferredHighlightEnd: height - Theme.px(24)
-    // Only visible cards (plus a row) exist: thousands of results stay cheap.
+    // Only visible cards (plus a row above and below) exist, and cards scrolled out are
+    // pooled and reused for the ones scrolling in (Qt 6 delegate reuse: new required
+    // properties, no new objects), so thousands of results stay cheap.
+    reuseItems: true
     cacheBuffer: cellHeight
 
     Keys.priority: Keys.BeforeItem
@@ -55,9 +58,11 @@ GridView {
         focus: GridView.isCurrentItem
         PosterCard {
             id: gridCard
-            anchors.horizontalCenter: parent.horizontalCenter
+            x: Math.round((grid.cellWidth - Theme.cardWidth) / 2)
             y: Theme.px(20)
             focus: true
+            // The caption below is the title's one place in a grid.
+            showTitle: false
             shelfKey: grid.cardPrefix
             mediaId: cell.mediaId
             title: cell.title
@@ -69,10 +74,10 @@ GridView {
             onActivated: (id, kind) => { grid.currentIndex = cell.index; grid.activated(id, kind) }
         }
         Text {
-            anchors.top: gridCard.bottom
             // Below the focused card's scale-up, so the outline never covers the title.
-            anchors.topMargin: Math.ceil(Theme.cardHeight * (Theme.focusScale - 1) / 2) + Theme.focusBorder + Theme.px(6)
-            anchors.horizontalCenter: parent.horizontalCenter
+            y: gridCard.y + Theme.cardHeight + Math.ceil(Theme.cardHeight * (Theme.focusScale - 1) / 2)
+               + Theme.focusBorder + Theme.px(6)
+            x: gridCard.x
             width: Theme.cardWidth
             horizontalAlignment: Text.AlignHCenter
             text: cell.title

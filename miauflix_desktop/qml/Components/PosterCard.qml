@@ -12,6 +12,9 @@ Item {
     required property string kind
     required property real progress
     property string shelfKey: ""
+    // The title on the card (focused strip, placeholder text). Off where the owner shows
+    // the title itself, e.g. MediaGrid's caption under each card.
+    property bool showTitle: true
     // Tests read this: exactly one item in the window has it true.
     readonly property bool showsFocus: activeFocus
     signal activated(int mediaId, string kind)
@@ -27,67 +30,69 @@ Item {
     Keys.onReturnPressed: card.activated(card.mediaId, card.kind)
     Keys.onEnterPressed: card.activated(card.mediaId, card.kind)
 
-    Rectangle {
-        id: frame
+    // Nothing here clips, blends a layer or re-evaluates per frame: grids reuse cards
+    // (MediaGrid's delegate pool) and llvmpipe pays for every pixel drawn.
+    Image {
+        id: poster
         anchors.fill: parent
-        radius: Theme.radius
-        color: Theme.surfaceRaised
-        clip: true
+        source: card.posterUrl
+        visible: status === Image.Ready
+        fillMode: Image.PreserveAspectCrop  // crops by texture coordinates, no clip needed
+        asynchronous: true
+        cache: true
+        // Shown 1:1 unless focused (scaled up): nearest sampling is exact there and much
+        // cheaper on a software renderer; only the focused card needs filtering.
+        smooth: card.activeFocus
+        // Decode at display size: thousands of cards must stay cheap.
+        sourceSize.width: Theme.cardWidth
+        sourceSize.height: Theme.cardHeight
+    }
 
-        Image {
-            id: poster
-            anchors.fill: parent
-            source: card.posterUrl
-            visible: card.posterUrl !== "" && status === Image.Ready
-            fillMode: Image.PreserveAspectCrop
-            asynchronous: true
-            cache: true
-            // Decode at display size: thousands of cards must stay cheap.
-            sourceSize.width: Theme.cardWidth
-            sourceSize.height: Theme.cardHeight
+    // Placeholder: a calm gradient while the poster decodes, with the title when there is
+    // no poster at all (unless the card's owner captions it: then the title shows once).
+    Rectangle {
+        anchors.fill: parent
+        visible: !poster.visible
+        gradient: Gradient {
+            GradientStop { position: 0.0; color: "#3a3f58" }
+            GradientStop { position: 1.0; color: "#1b1d25" }
         }
-
-        // Placeholder: a calm gradient with the title, for titles without a poster.
-        Rectangle {
+        Text {
+            readonly property bool wanted: card.showTitle && parent.visible
+                && (card.posterUrl === "" || poster.status === Image.Error)
+            visible: wanted
             anchors.fill: parent
-            visible: !poster.visible
-            gradient: Gradient {
-                GradientStop { position: 0.0; color: "#3a3f58" }
-                GradientStop { position: 1.0; color: "#1b1d25" }
-            }
-            Text {
-                anchors.fill: parent
-                anchors.margins: Theme.px(16)
-                text: card.title
-                color: Theme.text
-                wrapMode: Text.Wrap
-                horizontalAlignment: Text.AlignHCenter
-                verticalAlignment: Text.AlignVCenter
-                font.family: Theme.fontFamily
-                font.pixelSize: Theme.bodySize
-                font.bold: true
-            }
+            anchors.margins: Theme.px(16)
+            text: wanted ? card.title : ""  // no text layout for cards that never show it
+            color: Theme.text
+            wrapMode: Text.Wrap
+            horizontalAlignment: Text.AlignHCenter
+            verticalAlignment: Text.AlignVCenter
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+            font.bold: true
         }
+    }
 
-        // Title strip under the focused card so the name is readable from afar.
-        Rectangle {
-            anchors.left: parent.left
-            anchors.right: parent.right
-            anchors.bottom: parent.bottom
-            height: titleText.implicitHeight + Theme.px(16)
-            color: "#cc000000"
-            visible: card.activeFocus && poster.visible
-            Text {
-                id: titleText
-                anchors.centerIn: parent
-                width: parent.width - Theme.px(16)
-                text: card.title
-                color: Theme.text
-                elide: Text.ElideRight
-                horizontalAlignment: Text.AlignHCenter
-                font.family: Theme.fontFamily
-                font.pixelSize: Theme.smallSize
-            }
+    // Title strip on the focused card so the name is readable from afar (shelves; a grid
+    // captions every card itself and turns this off).
+    Rectangle {
+        visible: card.showTitle && card.activeFocus && poster.visible
+        width: parent.width
+        height: titleText.implicitHeight + Theme.px(16)
+        y: parent.height - height
+        color: "#cc000000"
+        Text {
+            id: titleText
+            x: Theme.px(8)
+            y: Theme.px(8)
+            width: parent.width - Theme.px(16)
+            text: parent.visible ? card.title : ""
+            color: Theme.text
+            elide: Text.ElideRight
+            horizontalAlignment: Text.AlignHCenter
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.smallSize
         }
     }
 
