@@ -3,10 +3,11 @@
 import sqlite3
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from miauflix_desktop.core.errors import StorageError
-from miauflix_desktop.services.storage.db import Database
+from miauflix_desktop.services.storage.db import MIGRATIONS, Database
 from miauflix_desktop.services.storage.repositories import MovieRepository
 
 
@@ -17,7 +18,8 @@ def test_migrates_from_empty_in_wal_mode(tmp_path):
     assert {"movie", "movie_source", "storage", "watch_progress", "alembic_version"} <= tables
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
     db.close()
 
 

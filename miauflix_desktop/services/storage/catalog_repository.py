@@ -14,7 +14,6 @@ to the row's own title (English as synced) and last to the original title.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -52,7 +51,14 @@ from miauflix_desktop.core.media import (
     SeasonItem,
 )
 from miauflix_desktop.services.storage.db import Database
-from miauflix_desktop.services.storage.fts import BM25_WEIGHTS, match_expression, tokens
+from miauflix_desktop.services.storage.fts import (
+    BM25_WEIGHTS,
+    POPULARITY_TIERS,
+    fold,
+    match_expression,
+    tokens,
+    with_tier,
+)
 from miauflix_desktop.services.storage.models import (
     Episode,
     GenreTranslation,
@@ -81,16 +87,43 @@ FINISHED_FRACTION = 0.95
 # namesakes whose shorter titles bm25 would otherwise prefer.
 POPULARITY_BOOST = 0.2
 
-# Up to this many matches every one is scored with bm25 (a few ms); past it the query is
-# broad (one or two letters) and only the most popular matches are ranked.
-FULL_RANK_MAX = 400
+# Up to this many matches every one is scored with bm25; past it the query is broad (a
+# short prefix) and only the most popular matches are ranked. Scoring costs ~10 us a
+# match (bm25 reads each row's column sizes, popularity a row lookup): 4-5 ms at 400.
+FULL_RANK_MAX = 150
 BROAD_CANDIDATES = 60
+# A broad query's kind with up to this many matches has them all joined to their rows and
+# sorted by popularity (one primary-key lookup each: ~0.5 ms for 600). Past it, FTS5 is
+# asked only for the matches of a popularity tier (migration 0003) expected to hold
+# TIER_MARGIN times the candidates needed, so an uneven spread of matches rarely forces
+# the second, three times larger tier.
+BROAD_JOIN_MAX = 600
+TIER_MARGIN = 1.25
+# In a broad search, a title that starts with the typed words ranks as if this many times
+# more popular than one that merely contains them: "Alien" before "Aliens in the Attic",
+# yet an obscure namesake still below a famous film ("Matrix", 0.5, after "The Matrix").
+TITLE_START_BOOST = 4.0
 
 # title_search rowids: movie.id for a film, tvshow.id + TV_ROWID_BASE for a series
 # (migration 0002), so one kind's matches are a rowid range FTS5 seeks to.
 TV_ROWID_BASE = 1 << 40
 
-_COUNT_MATCHES = text("SELECT count(*) FROM title_search WHERE title_search MATCH :expr")
+# Both kinds' counts in one pass over the matches (every FTS5 query on a prefix of four
+# letters or more merges the doclists of all its terms again), and the series' ids as
+# a JSON list: series are the smaller kind, and with these a broad search needs no second
+# pass for them.
+_COUNT_MATCHES = text(f"""
+    SELECT count(*), count(*) FILTER (WHERE rowid >= {TV_ROWID_BASE}),
+           '[' || coalesce(group_concat(rowid - {TV_ROWID_BASE})
+                           FILTER (WHERE rowid >= {TV_ROWID_BASE}), '') || ']'
+    FROM title_search WHERE title_search MATCH :expr
+""")
+# The broad search's series candidates, from the ids the count collected.
+_SHOWS_BY_IDS = text("""
+    SELECT id, popularity, name AS title, original_name AS original FROM tvshow
+    WHERE id IN (SELECT value FROM json_each(:ids))
+    ORDER BY popularity DESC LIMIT :limit
+""")
 # Joining on the rowid avoids reading the FTS content row of every match.
 _RANKED = text(f"""
     SELECT ts.rowid
@@ -103,21 +136,53 @@ _RANKED = text(f"""
              coalesce(m.popularity, t.popularity) DESC
     LIMIT :limit
 """)
-# Walks the popularity index and keeps the rows the MATCH (materialised once) holds;
-# the unary + stops SQLite from instead probing the primary key for every match and
-# sorting them all by popularity (7x slower on a two-letter prefix).
-_BROAD_MOVIES = text(f"""
-    SELECT id, popularity, title, original_title AS original FROM movie
-    WHERE +id IN (SELECT rowid FROM title_search
-                 WHERE title_search MATCH :expr AND rowid < {TV_ROWID_BASE})
-    ORDER BY popularity DESC LIMIT :limit
-""")
-_BROAD_SHOWS = text(f"""
-    SELECT id, popularity, name AS title, original_name AS original FROM tvshow
-    WHERE +id + {TV_ROWID_BASE} IN (SELECT rowid FROM title_search
-                                  WHERE title_search MATCH :expr AND rowid >= {TV_ROWID_BASE})
-    ORDER BY popularity DESC LIMIT :limit
-""")
+
+
+@dataclass(frozen=True)
+class _BroadSQL:
+    """A kind's statements for the most popular matches of a broad query.
+
+    ``join``: every match looked up by primary key and sorted; for a few hundred matches
+    (a tier's, or a kind with few). ``walk``: the popularity index walked from the top,
+    keeping rows the MATCH (materialised once) holds; for thousands of matches, where
+    the lookups would cost more (the unary + stops SQLite from probing the primary key
+    for every match instead). ``floor``: the popularity of the title at rank
+    ``:share`` x (the kind's size), where the tier to ask for starts.
+    """
+
+    join: TextClause
+    walk: TextClause
+    floor: TextClause
+
+
+def _broad_sql(table: str, title: str, original: str, off: int) -> _BroadSQL:
+    rows = f"rowid < {TV_ROWID_BASE}" if off == 0 else f"rowid >= {off}"
+    return _BroadSQL(
+        # CROSS JOIN keeps FTS5 as the outer loop: the other order runs the MATCH once
+        # per row of the media table.
+        join=text(f"""
+            SELECT m.id, m.popularity, m.{title} AS title, m.{original} AS original
+            FROM title_search AS ts CROSS JOIN {table} AS m ON m.id = ts.rowid - {off}
+            WHERE title_search MATCH :expr AND ts.{rows}
+            ORDER BY m.popularity DESC LIMIT :limit
+        """),
+        walk=text(f"""
+            SELECT id, popularity, {title} AS title, {original} AS original FROM {table}
+            WHERE +id + {off} IN (SELECT rowid FROM title_search
+                                  WHERE title_search MATCH :expr AND {rows})
+            ORDER BY popularity DESC LIMIT :limit
+        """),
+        # max(id) stands in for count(*) (a full index scan): a close upper bound, and
+        # erring high only picks a larger tier.
+        floor=text(f"""
+            SELECT popularity FROM {table} ORDER BY popularity DESC LIMIT 1
+            OFFSET CAST(:share * (SELECT max(id) FROM {table}) AS INTEGER)
+        """),
+    )
+
+
+_BROAD = {MOVIE: _broad_sql("movie", "title", "original_title", 0),
+          TV: _broad_sql("tvshow", "name", "original_name", TV_ROWID_BASE)}
 
 POSTER_SIZE, BACKDROP_SIZE, STILL_SIZE = "w342", "w1280", "w300"
 
@@ -759,8 +824,9 @@ class CatalogRepository:
                language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
         """Films and series whose titles (original, translated) start with the words typed.
 
-        Ranked by bm25 (title 10 > original title 4 > translations 1) boosted by
-        popularity, ties by popularity. Any input is safe (see storage/fts.py).
+        Up to FULL_RANK_MAX matches: ranked by bm25 (title 10 > original title 4 >
+        translations 1) boosted by popularity, ties by popularity. More (a short prefix):
+        see _broad_search. Any input is safe (see storage/fts.py).
         """
         expr = match_expression(query)
         if expr is None or limit <= 0:
@@ -768,32 +834,41 @@ class CatalogRepository:
         with self._db.engine.connect() as conn:
             if conn.dialect.name != "sqlite":
                 return self._search_like(conn, query, limit, language)
-            matches = conn.execute(_COUNT_MATCHES, {"expr": expr}).scalar_one()
+            matches, shows, show_ids = conn.execute(_COUNT_MATCHES, {"expr": expr}).one()
             if matches <= FULL_RANK_MAX:
                 rows = conn.execute(_RANKED, {"expr": expr, "boost": POPULARITY_BOOST,
                                               "limit": limit}).all()
                 hits = [(TV, rid - TV_ROWID_BASE) if rid >= TV_ROWID_BASE else (MOVIE, rid)
                         for (rid,) in rows]
                 return self._mixed(conn, hits, language)
-            return self._broad_search(conn, query, expr, limit, language)
+            return self._broad_search(conn, query, expr, matches - shows, (shows, show_ids),
+                                      limit, language)
 
-    def _broad_search(self, conn: Connection, query: str, expr: str, limit: int,
-                      language: str) -> list[MediaItem]:
+    def _broad_search(self, conn: Connection, query: str, expr: str, films: int,
+                      shows: tuple[int, str], limit: int, language: str) -> list[MediaItem]:
         """Thousands of matches (a short prefix): rank only the most popular of them.
 
         Scoring every match costs tens of ms; people typing two letters look for a
         well-known title, so the most popular matches of each kind (twice the limit) are
-        taken from the popularity index, then ordered by where the words matched
-        (title, original title, translated title), popularity breaking ties.
+        taken, then ordered by where the words matched (title, original title,
+        translated title), popularity breaking ties, a title that starts with the typed
+        words counting TITLE_START_BOOST times as popular.
         """
-        wanted = [_fold(t) for t in tokens(query)]
+        wanted = [fold(t) for t in tokens(query)]
+        need = max(limit * 2, BROAD_CANDIDATES)
+        n_shows, show_ids = shows
+        candidates = {
+            MOVIE: _popular_matches(conn, _BROAD[MOVIE], expr, films, need),
+            TV: (conn.execute(_SHOWS_BY_IDS, {"ids": show_ids, "limit": need}).all()
+                 if n_shows <= BROAD_JOIN_MAX
+                 else _popular_matches(conn, _BROAD[TV], expr, n_shows, need)),
+        }
         ranked: list[tuple[int, float, str, int]] = []
-        for k, sql in ((_MOVIE, _BROAD_MOVIES), (_TV, _BROAD_SHOWS)):
-            for r in conn.execute(sql, {"expr": expr,
-                                        "limit": max(limit * 2, BROAD_CANDIDATES)}).all():
-                tier = (0 if _prefix_hit(wanted, r.title)
-                        else 1 if _prefix_hit(wanted, r.original) else 2)
-                ranked.append((tier, -r.popularity, k.kind, r.id))
+        for kind, rows in candidates.items():
+            # Plain tuple unpacking: Row attribute access is measurable at 160 rows.
+            for media_id, popularity, title, original in rows:
+                tier, score = _match_rank(wanted, title, original, popularity)
+                ranked.append((tier, -score, kind, media_id))
         ranked.sort()
         # Items (translations, genres) are built only for what is shown.
         return self._mixed(conn, [(kind, i) for _, _, kind, i in ranked[:limit]], language)
@@ -953,20 +1028,55 @@ def _best_names(rows: Iterable[Any], language: str) -> dict[int, str]:
     return {gid: name for gid, (_, name) in best.items()}
 
 
-@lru_cache(maxsize=65536)
-def _fold(word: str) -> str:
-    """Case and accents folded the way the unicode61 tokenizer (remove_diacritics) does.
+def _popular_matches(conn: Connection, sql: _BroadSQL, expr: str, matches: int,
+                     need: int) -> Sequence[Row[Any]]:
+    """The ``need`` most popular titles of one kind matching ``expr``, most popular first.
 
-    Cached: broad searches fold the words of hundreds of candidate titles, and titles
-    share a small vocabulary.
+    Exact, not sampled: every title with popularity >= a threshold carries that tier's
+    token, so if the matches within a tier number ``need`` or more, they are the most
+    popular ``need`` of all matches.
     """
-    if word.isascii():
-        return word.lower()
-    decomposed = unicodedata.normalize("NFKD", word.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if matches <= BROAD_JOIN_MAX:
+        return conn.execute(sql.join, {"expr": expr, "limit": need}).all() if matches else []
+    # Matches spread evenly would put ``need`` of them in the top need/matches share of
+    # the kind; aim at TIER_MARGIN times that.
+    floor = conn.execute(sql.floor, {"share": min(need * TIER_MARGIN / matches, 1.0)}
+                         ).scalar()
+    tiers = [t for t in POPULARITY_TIERS if floor is not None and t <= floor]
+    # The tier aimed at, then once the next larger one; past that the matches are
+    # unusually unpopular and the index walk over all of them is the bounded answer.
+    for threshold in reversed(tiers[-2:]):
+        rows = conn.execute(sql.walk, {"expr": with_tier(expr, threshold),
+                                       "limit": need}).all()
+        if len(rows) >= need:
+            return rows
+    return conn.execute(sql.walk, {"expr": expr, "limit": need}).all()
 
 
-def _prefix_hit(wanted: list[str], title: str) -> bool:
-    """Every typed token is the prefix of some token of ``title``."""
-    have = [_fold(t) for t in tokens(title)]
-    return all(any(h.startswith(w) for h in have) for w in wanted)
+@lru_cache(maxsize=65536)
+def _words(title: str) -> str:
+    """A title's tokens as the index holds them, as " tok tok tok" (each after a space).
+
+    One string so the checks below are C substring searches, not Python loops over
+    words: they run for ~160 candidates per keystroke. Cached: titles share a small
+    vocabulary and a person types the same prefixes again.
+    """
+    return "".join(" " + fold(t) for t in tokens(title))
+
+
+def _prefix_hit(wanted: list[str], have: str) -> bool:
+    """Every typed token is the prefix of some token of the title (``have`` from _words)."""
+    return all(" " + w in have for w in wanted)
+
+
+def _match_rank(wanted: list[str], title: str, original: str,
+                popularity: float) -> tuple[int, float]:
+    """(0 title / 1 original title / 2 translations only, popularity score) of a match."""
+    have = _words(title)
+    if _prefix_hit(wanted, have):
+        # The title begins with the typed words, the last one possibly unfinished.
+        starts = have.startswith("".join(" " + w for w in wanted))
+        return 0, popularity * (TITLE_START_BOOST if starts else 1.0)
+    if _prefix_hit(wanted, _words(original)):
+        return 1, popularity
+    return 2, popularity
