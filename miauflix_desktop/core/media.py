@@ -96,6 +96,10 @@ class SourceItem:
     seeds: int | None = None
     peers: int | None = None
     score: int = 0
+    audio: str = ""  # "AAC 5.1"
+    languages: str = ""  # "en,de"
+    explanation: str = ""  # why it scores as it does ("… — best that plays here")
+    playable: bool = True  # False: this PC's player cannot decode it
 
 
 def size_text(size_bytes: int) -> str:
@@ -112,6 +116,13 @@ def size_text(size_bytes: int) -> str:
 def source_label(src: SourceItem) -> str:
     """"1080p · x264 · 2.1 GB": what tells two releases apart at a glance."""
     parts = [src.quality, src.video_codec, size_text(src.size_bytes)]
+    return " · ".join(p for p in parts if p) or "Unknown quality"
+
+
+def source_facts(src: SourceItem) -> str:
+    """"1080p · x264 · AAC 5.1 · EN DE": the release itself (the Sources list's first column)."""
+    langs = " ".join(code.upper() for code in src.languages.split(",") if code)
+    parts = [src.quality, src.video_codec, src.audio, langs]
     return " · ".join(p for p in parts if p) or "Unknown quality"
 
 
@@ -182,6 +193,13 @@ class PlayPort(Protocol):
 
     async def sources(self, media_id: int) -> list[SourceItem]:
         """The title's known sources, best first (empty until a provider found one)."""
+        ...
+
+    async def search_sources(self, media_id: int,
+                             progress: Callable[[str], None]) -> list[SourceItem]:
+        """Ask the providers now (Details of a title with no sources); reports progress
+        as short lines, returns the sources found (best first). Raises MiauflixError
+        with a message for the screen when the search cannot run."""
         ...
 
     async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:

@@ -15,6 +15,7 @@ from miauflix_desktop.core.media import (
     SourceItem,
     size_text,
     source_detail,
+    source_facts,
     source_label,
 )
 from miauflix_desktop.ui.home import user_message
@@ -59,8 +60,10 @@ class DetailsViewModel(QObject):
         self._loading = False
         self._error = ""
         self._sources: list[SourceItem] = []
-        self._sources_model = RowListModel(["sourceId", "label", "detail", "best"], self)
-        self._sources_state = ""  # "", "loading", "loaded", "failed"
+        self._sources_model = RowListModel(["sourceId", "label", "detail", "why", "best"], self)
+        self._sources_state = ""  # "", "loading", "searching", "loaded", "failed"
+        self._progress = ""
+        self._search_error = ""
         self._notice = ""
         self._tasks = OwnedTasks("details")
         image_hub().resolved.connect(self._image_resolved)
@@ -134,8 +137,10 @@ class DetailsViewModel(QObject):
             return self._notice
         if self._sources_state == "loading":
             return "Looking for sources…"
+        if self._sources_state == "searching":
+            return self._progress
         if self._sources_state == "failed":
-            return "Sources could not be read."
+            return self._search_error or "Sources could not be read."
         if self._sources_state == "loaded" and not self._sources:
             return "No sources found yet."
         if self._sources:
@@ -146,7 +151,11 @@ class DetailsViewModel(QObject):
     def _can_play(self) -> bool:
         return self._item is not None and bool(self._sources)
 
+    def _searching(self) -> bool:
+        return self._sources_state in ("loading", "searching")
+
     sources = Property(QObject, _get_sources, constant=True)
+    searching = Property(bool, _searching, notify=sourcesChanged)
     sourceCount = Property(int, _source_count, notify=sourcesChanged)
     sourcesText = Property(str, _sources_text, notify=sourcesChanged)
     canPlay = Property(bool, _can_play, notify=sourcesChanged)
@@ -178,17 +187,33 @@ class DetailsViewModel(QObject):
             self._set_loading(False)
 
     async def _load_sources(self, media_id: int) -> None:
+        """Known sources at once; none yet means a search starts now, with progress."""
         assert self._play is not None
         if not self._sources:
             self._set_sources([], "loading")
         try:
             found = await self._play.sources(media_id)
+            if not found and self._item_is_searchable(media_id):
+                self._progress = "Looking for sources…"
+                self._set_sources([], "searching")
+                found = await self._play.search_sources(media_id, self._on_progress)
         except Exception as exc:
             log.warning("sources of %s failed: %s", media_id, exc,
                         exc_info=not isinstance(exc, MiauflixError))
+            self._search_error = user_message(exc, "Sources could not be found.")
             self._set_sources([], "failed")
             return
         self._set_sources(found, "loaded")
+
+    def _item_is_searchable(self, media_id: int) -> bool:
+        # Demo titles come with their own source; everything else may be searched.
+        item = self._item
+        return item is None or item.id != media_id or not item.is_demo
+
+    def _on_progress(self, text: str) -> None:
+        if self._sources_state == "searching" and text != self._progress:
+            self._progress = text
+            self.sourcesChanged.emit()
 
     def _set_sources(self, found: list[SourceItem], state: str) -> None:
         self._sources = list(found)
@@ -196,9 +221,10 @@ class DetailsViewModel(QObject):
         self._sources_model.set_rows([
             # Two columns on the panel: what the release is | how big and how well seeded.
             {"sourceId": src.id,
-             "label": " · ".join(p for p in (src.quality, src.video_codec) if p) or "Unknown",
+             "label": source_facts(src),
              "detail": " · ".join(p for p in (size_text(src.size_bytes), source_detail(src)) if p),
-             "best": i == 0}
+             "why": (src.explanation or "") + ("" if src.playable else " (cannot play here)"),
+             "best": i == 0 and src.playable}
             for i, src in enumerate(self._sources)
         ])
         self.sourcesChanged.emit()

@@ -315,6 +315,8 @@ class FakePlay:
     prepared: list[int] = field(default_factory=list)
     opened: list[tuple[int, int | None]] = field(default_factory=list)
     no_sources: set[int] = field(default_factory=set)
+    searched: list[int] = field(default_factory=list)
+    search_results: dict[int, list[SourceItem]] = field(default_factory=dict)
 
     async def prepare(self, media_id: int) -> None:
         self.prepared.append(media_id)
@@ -329,6 +331,16 @@ class FakePlay:
                 SourceItem(id=media_id * 10 + 2, provider="Fake", quality="720p",
                            video_codec="x264", size_bytes=900_000_000, seeds=40, peers=3,
                            score=6000)]
+
+    async def search_sources(self, media_id: int,
+                             progress: Callable[[str], None]) -> list[SourceItem]:
+        """Like the real discovery: progress lines, a moment's work, then what it found."""
+        self.searched.append(media_id)
+        progress("Asking Fake YTS, Fake TheRARBG…")
+        await asyncio.sleep(0.3)
+        progress("Scoring 1 releases…")
+        await asyncio.sleep(0.1)
+        return list(self.search_results.get(media_id, []))
 
     async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
         if self.fail_open:

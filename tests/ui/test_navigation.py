@@ -208,3 +208,39 @@ def test_title_without_sources_says_so_and_stays(ui: UiHarness) -> None:
             ui.ports.play.no_sources = set()
 
     run(ui.loop, scenario())
+
+
+def test_title_without_sources_searches_at_once_with_progress(ui: UiHarness) -> None:
+    from miauflix_desktop.core.media import SourceItem
+
+    async def scenario() -> None:
+        await _home_ready(ui)
+        ui.ports.play.no_sources = {1}
+        ui.ports.play.search_results = {1: [SourceItem(
+            id=99, provider="YTS", quality="1080p", video_codec="x264", audio="AAC 5.1",
+            languages="en", size_bytes=2_100_000_000, seeds=230, peers=12, score=8450,
+            explanation="1080p x264 · 230 seeds · 2.1 GB — best that plays here")]}
+        try:
+            await press(ui.window, Qt.Key.Key_Return)
+            await wait_until(lambda: ui.details.property("searching"), 5, "search starts")
+            await wait_until(lambda: item(ui.window, "detailsSourcesText").property("text")
+                             == "Asking Fake YTS, Fake TheRARBG…", 5, "progress line")
+            assert item(ui.window, "detailsSourcesSpinner").isVisible()
+            await wait_until(lambda: ui.details.property("sourceCount") == 1, 5, "found")
+            assert not item(ui.window, "detailsSourcesSpinner").isVisible()
+            assert ui.ports.play.searched[-1] == 1
+            await press(ui.window, Qt.Key.Key_Right)
+            await press(ui.window, Qt.Key.Key_Return)
+            assert focused_name(ui.window) == "source_0"
+            assert item(ui.window, "source_0").property("text") == "★  1080p · x264 · AAC 5.1 · EN"
+            why = item(ui.window, "sourceWhy_0")
+            assert why.isVisible()
+            assert why.property("text").endswith("best that plays here")
+            await press(ui.window, Qt.Key.Key_Escape)
+            await press(ui.window, Qt.Key.Key_Escape)
+            assert ui.app.property("screen") == "home"
+        finally:
+            ui.ports.play.no_sources = set()
+            ui.ports.play.search_results = {}
+
+    run(ui.loop, scenario())

@@ -139,15 +139,29 @@ FocusScope {
                 font.family: Theme.fontFamily
                 font.pixelSize: Theme.bodySize
             }
-            Text {
-                objectName: "detailsSourcesText"
+            Row {
                 width: parent.width
-                visible: text !== ""
-                text: details.vm ? details.vm.sourcesText : ""
-                color: details.vm && details.vm.sourceCount > 0 ? Theme.textDim : Theme.error
-                elide: Text.ElideRight
-                font.family: Theme.fontFamily
-                font.pixelSize: Theme.smallSize
+                spacing: Theme.px(16)
+                // Searching the providers: a small spinner beside the progress line.
+                Spinner {
+                    objectName: "detailsSourcesSpinner"
+                    visible: details.vm && details.vm.searching
+                    width: visible ? Theme.px(36) : 0
+                    height: Theme.px(36)
+                    anchors.verticalCenter: parent.verticalCenter
+                }
+                Text {
+                    objectName: "detailsSourcesText"
+                    width: parent.width - x
+                    visible: text !== ""
+                    text: details.vm ? details.vm.sourcesText : ""
+                    color: details.vm && (details.vm.sourceCount > 0 || details.vm.searching)
+                           ? Theme.textDim : Theme.error
+                    elide: Text.ElideRight
+                    anchors.verticalCenter: parent.verticalCenter
+                    font.family: Theme.fontFamily
+                    font.pixelSize: Theme.smallSize
+                }
             }
             Item { width: 1; height: Theme.px(8) }
             Row {
@@ -261,15 +275,39 @@ FocusScope {
             keyNavigationEnabled: true
             highlightMoveDuration: Theme.animMs
             model: details.vm ? details.vm.sources : null
-            delegate: ListEntry {
-                objectName: "source_" + index
+            delegate: FocusScope {
+                id: sourceRow
+                objectName: "sourceRow_" + index
                 width: ListView.view.width - Theme.px(16)
+                height: rowColumn.implicitHeight
                 x: Theme.px(8)
-                text: (model.best ? "★  " : "") + model.label
-                detail: model.detail
-                selected: model.best
                 focus: ListView.isCurrentItem
-                onActivated: details.vm.playSource(index)
+              Column {
+                id: rowColumn
+                width: parent.width
+                spacing: Theme.px(2)
+                ListEntry {
+                    objectName: "source_" + index
+                    width: parent.width
+                    text: (model.best ? "★  " : "") + model.label
+                    detail: model.detail
+                    selected: model.best
+                    focus: true
+                    onActivated: details.vm.playSource(index)
+                }
+                // Why it scores as it does, under the focused row only (keeps the list short).
+                Text {
+                    objectName: "sourceWhy_" + index
+                    x: Theme.px(24)
+                    width: parent.width - x
+                    visible: sourceRow.activeFocus && model.why !== ""
+                    text: model.why
+                    color: Theme.textDim
+                    wrapMode: Text.Wrap
+                    font.family: Theme.fontFamily
+                    font.pixelSize: Theme.smallSize
+                }
+              }
             }
         }
     }

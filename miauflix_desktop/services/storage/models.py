@@ -58,6 +58,8 @@ class Movie(Timestamped, Base):
         Index("idx_movie_release_date", "release_date"),
         Index("idx_movie_title", "title"),
         Index("idx_movie_last_synced_at", "last_synced_at"),
+        # The source-search job walks titles never searched / searched longest ago.
+        Index("idx_movie_sources_searched_at", "sources_searched_at", "popularity"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -81,6 +83,12 @@ class Movie(Timestamped, Base):
     # None = never synced (a stub from a list): the sync job fills those first.
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
                                                             nullable=True)
+    # Source discovery: when providers were last asked (None = never), and how many
+    # searches in a row found nothing (the next one waits longer).
+    sources_searched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                 nullable=True)
+    source_search_misses: Mapped[int] = mapped_column(Integer, default=0,
+                                                      server_default=text("0"))
 
     sources: Mapped[list[MovieSource]] = relationship(
         back_populates="movie", cascade="all, delete-orphan"
@@ -103,6 +111,10 @@ class MovieSource(Timestamped, Base):
     __table_args__ = (
         UniqueConstraint("movie_id", "hash", name="uq_movie_source_movie_hash"),
         Index("idx_movie_source_streaming_score", "movie_id", "streaming_score"),
+        # updateSourcesStats picks the sources due for a tracker check.
+        Index("idx_movie_source_next_stats", "next_stats_check_at"),
+        # dataFileSearch picks sources whose metadata is not validated yet.
+        Index("idx_movie_source_file_count", "file_count"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -126,6 +138,20 @@ class MovieSource(Timestamped, Base):
         DateTime(timezone=True), nullable=True
     )
     next_stats_check_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # What the release name says (services.sources.release), kept for the Sources list
+    # and for re-scoring without parsing again.
+    release_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    audio: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    hdr: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    bit_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    score_explanation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    playable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
+    # From the validated metadata: the file to stream (largest video) and how many.
+    file_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    file_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Set while trackers report no seeds; resync drops sources dead for too long.
+    dead_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     movie: Mapped[Movie] = relationship(back_populates="sources")
     storage: Mapped[Storage | None] = relationship(

@@ -26,12 +26,18 @@ class SourceRecord:
     seeds: int | None = None
     peers: int | None = None
     score: int = 0
+    audio: str = ""
+    languages: str = ""
+    explanation: str = ""
+    playable: bool = True
+    file_index: int | None = None
 
 
 def _record(src: MovieSource) -> SourceRecord:
     return SourceRecord(src.id, src.movie_id, src.hash, src.magnet_link, src.file, src.source,
                         src.size, src.quality, src.video_codec, src.broadcasters,
-                        src.watchers, src.streaming_score)
+                        src.watchers, src.streaming_score, src.audio, src.languages,
+                        src.score_explanation, src.playable, src.file_index)
 
 
 class MovieRepository:
@@ -86,15 +92,18 @@ class MovieRepository:
 
     def best_source(self, movie_id: int) -> SourceRecord | None:
         with self._db.session() as s:
+            # Playable first (this PC cannot decode the others), then by score.
             src = s.scalar(select(MovieSource).where(MovieSource.movie_id == movie_id)
-                           .order_by(MovieSource.streaming_score.desc(), MovieSource.id))
+                           .order_by(MovieSource.playable.desc(),
+                                     MovieSource.streaming_score.desc(), MovieSource.id))
             return _record(src) if src else None
 
     def sources(self, movie_id: int) -> list[SourceRecord]:
         """Every source of a film, in the order best_source() would pick them."""
         with self._db.session() as s:
             rows = s.scalars(select(MovieSource).where(MovieSource.movie_id == movie_id)
-                             .order_by(MovieSource.streaming_score.desc(), MovieSource.id))
+                             .order_by(MovieSource.playable.desc(),
+                                       MovieSource.streaming_score.desc(), MovieSource.id))
             return [_record(src) for src in rows]
 
     def get_source(self, source_id: int) -> SourceRecord | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from miauflix_desktop.core.errors import StreamError, TokenError, TorrentError
@@ -29,6 +29,7 @@ RESTART_IF_WITHIN_S = 30.0
 PROVIDER_NAMES = {"demo": "Demo swarm", "yts": "YTS", "therarbg": "TheRARBG"}
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
+Discover = Callable[[int, Callable[[str], None]], Awaitable[int]]
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,16 @@ class StreamService:
 
     def __init__(self, movies: MovieRepository, engine: TorrentEngine, signer: TokenSigner,
                  base_url: Callable[[], str], token_ttl: int,
-                 peer_hints: PeerHints | None = None) -> None:
+                 peer_hints: PeerHints | None = None,
+                 discover: Discover | None = None) -> None:
         self._movies = movies
         self._engine = engine
         self._signer = signer
         self._base_url = base_url
         self._ttl = token_ttl
         self._peer_hints = peer_hints or (lambda _h: ())
+        # Source discovery's on-demand search (None: demo/offline, nothing to search).
+        self._discover = discover
         self._open: dict[tuple[int, int], OpenFile] = {}
         self._lock = asyncio.Lock()
 
@@ -75,8 +79,17 @@ class StreamService:
         records = await asyncio.to_thread(self._movies.sources, media_id)
         return [SourceItem(id=r.id, provider=PROVIDER_NAMES.get(r.source, r.source),
                            quality=r.quality or "", video_codec=r.video_codec or "",
-                           size_bytes=r.size, seeds=r.seeds, peers=r.peers, score=r.score)
+                           size_bytes=r.size, seeds=r.seeds, peers=r.peers, score=r.score,
+                           audio=r.audio, languages=r.languages, explanation=r.explanation,
+                           playable=r.playable)
                 for r in records]
+
+    async def search_sources(self, media_id: int,
+                             progress: Callable[[str], None]) -> list[SourceItem]:
+        if self._discover is None:
+            return await self.sources(media_id)
+        await self._discover(media_id, progress)
+        return await self.sources(media_id)
 
     async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
         movie = await asyncio.to_thread(self._movies.get, media_id)
