@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from miauflix_desktop.config.paths import AppPaths
@@ -15,12 +16,24 @@ from miauflix_desktop.services.catalog.sync import REFRESH_LISTS, CatalogSync, S
 from miauflix_desktop.services.catalog.tmdb import TmdbClient
 from miauflix_desktop.services.demo.library import DemoLibrary
 from miauflix_desktop.services.library import LibraryService
-from miauflix_desktop.services.scheduler import Scheduler
+from miauflix_desktop.services.network.vpn import VpnConfig, VpnGate
+from miauflix_desktop.services.scheduler import Job, Scheduler
 from miauflix_desktop.services.setup import SetupService, stored_tmdb_key
+from miauflix_desktop.services.sources.discovery import DiscoverySettings, SourceDiscovery
+from miauflix_desktop.services.sources.magnets import DEFAULT_TRACKERS
+from miauflix_desktop.services.sources.metadata import MetadataFetcher
+from miauflix_desktop.services.sources.providers import (
+    TheRarbgOptions,
+    TheRarbgProvider,
+    YtsOptions,
+    YtsProvider,
+)
+from miauflix_desktop.services.sources.runtime import ManagedProvider, SourcesRuntime
 from miauflix_desktop.services.status import StatusService
 from miauflix_desktop.services.storage.catalog_repository import CatalogRepository
 from miauflix_desktop.services.storage.db import Database
 from miauflix_desktop.services.storage.repositories import MovieRepository
+from miauflix_desktop.services.storage.source_repository import SourceRepository
 from miauflix_desktop.services.streaming.server import StreamServer
 from miauflix_desktop.services.streaming.service import StreamService
 from miauflix_desktop.services.streaming.tokens import TokenSigner
@@ -51,6 +64,7 @@ class Container:
     library: LibraryService
     setup: SetupService
     activity: ActivityService
+    sources: SourcesRuntime
     extra_services: list[tuple[str, Service]] = field(default_factory=list)
 
     def lifecycle(self, stop_timeout: float = 5.0) -> Lifecycle:
@@ -68,7 +82,8 @@ class Container:
         if self.tmdb is not None:
             # after the database: sync writes to it; stopped before it for the same reason
             services.append(("tmdb", self.tmdb))
-        services += [("setup", self.setup), *self.extra_services]
+        # Sources after the engine (the VPN gate binds it) and the catalog (imdb lookups).
+        services += [("setup", self.setup), ("sources", self.sources), *self.extra_services]
         return Lifecycle(services, stop_timeout=stop_timeout)
 
 
@@ -114,12 +129,16 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
         DemoLibrary(paths.demo_media, paths.demo_torrents, seeder, movies, demo_duration_s)
         if seeder is not None else None
     )
+    sources = _build_sources(settings, database, engine, images, status,
+                             tmdb_client=lambda: tmdb.client if tmdb else None,
+                             isolated=isolated, enabled=sync)
     server_ref: list[StreamServer] = []
     streams = StreamService(
         movies, engine, signer,
         base_url=lambda: server_ref[0].base_url,
         token_ttl=settings.server.token_ttl_seconds,
         peer_hints=demo_library.peers_for if demo_library else None,
+        discover=sources.search_now if sources.discovery is not None else None,
     )
     server = StreamServer(settings.server, streams.resolve)
     server_ref.append(server)
@@ -129,9 +148,65 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
                                         status)
     setup = SetupService(settings, paths, secrets, setup_runtime, make_client)
     # The catalog scheduler is replaced when the key changes: ask the runtime each time.
-    activity = ActivityService([lambda: setup_runtime.scheduler])
+    activity = ActivityService([lambda: setup_runtime.scheduler, lambda: sources.scheduler],
+                               [sources.activity_rows])
     return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
-                     engine, seeder, demo_library, streams, server, library, setup, activity)
+                     engine, seeder, demo_library, streams, server, library, setup, activity,
+                     sources)
+
+
+CACHE_CLEANUP = "cacheCleanup"
+CACHE_CLEANUP_INTERVAL_S = 6 * 3600.0
+
+
+def _build_sources(settings: Settings, database: Database, engine: TorrentEngine,
+                   images: ImageCache, status: StatusService, *,
+                   tmdb_client: Callable[[], TmdbClient | None], isolated: bool,
+                   enabled: bool) -> SourcesRuntime:
+    """Providers, VPN gate, metadata fetcher and the source jobs (with cacheCleanup).
+
+    enabled=False (`serve`, demo-only runs) keeps only the gate: nothing is searched.
+    """
+    vpn = settings.vpn
+    # The demo engine lives on loopback: binding it to a VPN device would cut it off.
+    gate = VpnGate(VpnConfig(vpn.require_vpn, vpn.interface, vpn.poll_interval_s,
+                             vpn.bind_torrents), binding=None if isolated else engine)
+    if not enabled:
+        return SourcesRuntime(None, [], gate, None, status)
+    cfg = settings.sources
+    providers: list[ManagedProvider] = []
+    yts = YtsOptions.from_settings(cfg.yts)
+    if yts.enabled:
+        providers.append(YtsProvider(yts))
+    rarbg = TheRarbgOptions.from_settings(cfg.therarbg)
+    if rarbg.enabled:
+        providers.append(TheRarbgProvider(rarbg))
+    trackers = tuple(dict.fromkeys([*cfg.trackers, *DEFAULT_TRACKERS]))
+
+    async def imdb_lookup(tmdb_id: int) -> str | None:
+        client = tmdb_client()
+        if client is None:
+            return None
+        return (await client.movie(tmdb_id)).imdb_id
+
+    discovery = SourceDiscovery(
+        SourceRepository(database), providers,  # type: ignore[arg-type]
+        gate=gate, imdb_lookup=imdb_lookup,
+        metadata=MetadataFetcher(engine, cache_urls=cfg.cache_urls, default_trackers=trackers,
+                                 swarm_timeout_s=cfg.metadata_timeout_s),
+        settings=DiscoverySettings(trackers=trackers,
+                                   research_after_s=cfg.research_after_hours * 3600,
+                                   metadata_timeout_s=cfg.metadata_timeout_s))
+    intervals = {k: float(v) for k, v in cfg.intervals.items()
+                 if isinstance(v, int | float) and v > 0}
+    jobs = discovery.jobs(intervals)
+
+    async def cache_cleanup() -> int:
+        return await images.cleanup()
+
+    jobs.append(Job(CACHE_CLEANUP, cache_cleanup,
+                    intervals.get(CACHE_CLEANUP, CACHE_CLEANUP_INTERVAL_S), initial_delay_s=60))
+    return SourcesRuntime(discovery, providers, gate, Scheduler(jobs), status)
 
 
 @dataclass

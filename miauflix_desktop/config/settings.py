@@ -53,6 +53,34 @@ class TmdbSettings:
 
 
 @dataclass
+class SourcesSettings:
+    """Source discovery. Provider sections take ProviderOptions keys (mirrors, rate_max,
+    rate_period_s, timeout_s, backoff_base_s, enabled ...); empty = the built-in defaults."""
+
+    yts: dict[str, Any] = field(default_factory=dict)
+    therarbg: dict[str, Any] = field(default_factory=dict)
+    # Extra trackers for magnets we build and for scrapes (empty: the built-in list).
+    trackers: list[str] = field(default_factory=list)
+    # .torrent caches tried before the swarm, e.g. "https://example/torrent/{HASH}.torrent".
+    cache_urls: list[str] = field(default_factory=list)
+    # Job name -> interval in seconds (the seed's names: movieSourceSearch, dataFileSearch,
+    # updateSourcesStats, resyncMovieSources, cacheCleanup).
+    intervals: dict[str, float] = field(default_factory=dict)
+    research_after_hours: float = 24.0
+    metadata_timeout_s: float = 30.0
+
+
+@dataclass
+class VpnSettings:
+    """The VPN gate: with require_vpn, torrents and source search stop while it is down."""
+
+    require_vpn: bool = False
+    interface: str = ""  # "" = detect (wg*, tun*, the default route's device ...)
+    poll_interval_s: float = 2.0
+    bind_torrents: bool = True  # also bind libtorrent to the VPN device (not just pause)
+
+
+@dataclass
 class Settings:
     """Everything a user can change. Features add their own section dataclass here."""
 
@@ -65,6 +93,8 @@ class Settings:
     torrent: TorrentSettings = field(default_factory=TorrentSettings)
     ui: UiSettings = field(default_factory=UiSettings)
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
+    sources: SourcesSettings = field(default_factory=SourcesSettings)
+    vpn: VpnSettings = field(default_factory=VpnSettings)
 
 
 def _merge(cls: type, data: dict[str, Any]) -> Any:

@@ -68,6 +68,9 @@ def main() -> int:
     settings = Settings(tmdb_api_key=key, setup_done=True)
     settings.tmdb.base_url = base_url
     settings.tmdb.image_base_url = image_url
+    # Tests talk to loopback only: no real YTS/TheRARBG behind the catalog's titles.
+    settings.sources.yts = {"enabled": False}
+    settings.sources.therarbg = {"enabled": False}
     save_settings(AppPaths(data_dir).settings_file, settings)
     from miauflix_desktop.__main__ import parse_args
     from miauflix_desktop.bootstrap import run

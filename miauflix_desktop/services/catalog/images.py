@@ -109,6 +109,17 @@ class ImageCache:
             await self._client.aclose()
             self._client = None
 
+    async def cleanup(self) -> int:
+        """The cacheCleanup job: drop crash leftovers and trim to the cap; files removed."""
+        def run() -> int:
+            before = len(self._files())  # also deletes stale .part files
+            if self._scan_total() > self._max_bytes:
+                self._evict(keep=self._dir)
+            self._total = self._scan_total()
+            return max(0, before - len(self._files()))
+
+        return await asyncio.to_thread(run)
+
     # -- resolving -----------------------------------------------------------------
 
     def target(self, ref: str) -> Path | None:

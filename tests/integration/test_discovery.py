@@ -1,0 +1,192 @@
+"""Source discovery end to end: real SQLite, real HTTP to the fake YTS and TheRARBG on
+127.0.0.1, real parsing and scoring; the scheduler's jobs driven by a ManualClock."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from miauflix_desktop.services.clock import ManualClock
+from miauflix_desktop.services.network.vpn import VpnConfig, VpnGate, VpnProbe
+from miauflix_desktop.services.scheduler import Scheduler
+from miauflix_desktop.services.sources.discovery import (
+    SearchPaused,
+    SourceDiscovery,
+    SourceSearchFailed,
+)
+from miauflix_desktop.services.sources.providers import (
+    TheRarbgOptions,
+    TheRarbgProvider,
+    YtsOptions,
+    YtsProvider,
+)
+from miauflix_desktop.services.sources.providers.base import ProviderState
+from miauflix_desktop.services.sources.types import TrackerStats
+from miauflix_desktop.services.storage.catalog_repository import CatalogRepository
+from miauflix_desktop.services.storage.db import Database
+from miauflix_desktop.services.storage.repositories import MovieRepository
+from miauflix_desktop.services.storage.source_repository import SourceRepository
+from miauflix_desktop.services.streaming.service import StreamService
+from miauflix_desktop.services.streaming.tokens import TokenSigner
+from tests.fakes.therarbg_server import running_fake_therarbg
+from tests.fakes.yts_server import running_fake_yts
+
+FAST = {"timeout_s": 0.5, "backoff_base_s": 0.05, "backoff_max_s": 0.2, "rate_max": 1000.0,
+        "rate_period_s": 1.0}
+MATRIX, INTERSTELLAR, INCEPTION = "tt0133093", "tt0816692", "tt1375666"
+
+
+class SwitchDetector:
+    """The VPN detector injected (the namespace test covers real detection)."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    def detect(self, interface: str | None = None) -> VpnProbe:
+        return VpnProbe(self.up, "wg0" if self.up else None,
+                        "VPN wg0 is up" if self.up else "VPN wg0 is down — torrents paused")
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(tmp_path / "m.sqlite3")
+    database.open()
+    yield database
+    database.close()
+
+
+def add_film(db: Database, tmdb_id: int, title: str, imdb_id: str | None,
+             popularity: float) -> int:
+    return CatalogRepository(db).upsert_movie(tmdb_id, title=title, release_date="1999-03-31",
+                                              popularity=popularity, imdb_id=imdb_id)
+
+
+@pytest.fixture
+async def world(db):
+    async with running_fake_yts() as fyts, running_fake_therarbg() as frarbg:
+        providers = [YtsProvider(YtsOptions(mirrors=(fyts.origin,), **FAST)),
+                     TheRarbgProvider(TheRarbgOptions(mirrors=(frarbg.origin,), **FAST))]
+        for p in providers:
+            await p.start()
+        try:
+            yield db, fyts, frarbg, providers
+        finally:
+            for p in providers:
+                await p.stop()
+
+
+async def test_search_stores_scored_sources_best_playable_first(world) -> None:
+    db, fyts, frarbg, providers = world
+    film = add_film(db, 603, "The Matrix", MATRIX, 80.0)
+    discovery = SourceDiscovery(SourceRepository(db), providers)
+    lines: list[str] = []
+    found = await discovery.search_title(film, lines.append)
+    assert found >= 8
+    assert lines[0] == "Asking YTS, TheRARBG…" and lines[-1].startswith("Scoring ")
+    assert fyts.count() == 1 and frarbg.count() >= 2  # list + detail pages
+
+    # What the Details screen gets: best first, with the UI's explanation.
+    service = StreamService(MovieRepository(db), engine=None,  # type: ignore[arg-type]
+                            signer=TokenSigner(b"k" * 32), base_url=lambda: "", token_ttl=60)
+    items = await service.sources(film)
+    assert len(items) == found
+    assert {i.provider for i in items} == {"YTS", "TheRARBG"}
+    assert items[0].explanation.endswith("best that plays here")
+    assert items[0].playable
+    scores = [i.score for i in items if i.playable]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0 <= i.score <= 10_000 for i in items)
+    cam = [i for i in items if "CAM" in i.explanation or i.quality == "480p"]
+    assert not cam or cam[0].score < items[0].score
+
+    # Searching again refreshes the same rows (by info hash), it does not duplicate them.
+    assert await discovery.search_title(film) == found
+    assert len(await service.sources(film)) == found
+
+
+async def test_one_provider_failing_never_stops_the_other(world) -> None:
+    db, _fyts, frarbg, providers = world
+    film = add_film(db, 157336, "Interstellar", INTERSTELLAR, 70.0)
+    frarbg.fail("cloudflare")
+    found = await SourceDiscovery(SourceRepository(db), providers).search_title(film)
+    assert found > 0
+    rarbg = providers[1].snapshot()
+    assert rarbg.state is ProviderState.DEGRADED and "Cloudflare" in rarbg.reason
+    assert providers[0].snapshot().state is ProviderState.HEALTHY
+    stored = SourceRepository(db).sources_of(film)
+    assert {s.provider for s in stored} == {"yts"}
+
+
+async def test_every_provider_failing_is_an_error_and_nothing_is_marked(world) -> None:
+    db, fyts, frarbg, providers = world
+    film = add_film(db, 27205, "Inception", INCEPTION, 60.0)
+    fyts.fail("500")
+    frarbg.fail("503-html")
+    discovery = SourceDiscovery(SourceRepository(db), providers)
+    with pytest.raises(SourceSearchFailed, match="No provider answered"):
+        await discovery.search_title(film)
+    # Not marked as searched: the job comes back to it once the providers recover.
+    stale = datetime.now(UTC)
+    assert [t.movie_id for t in SourceRepository(db).titles_to_search(stale, 5)] == [film]
+
+
+async def test_closed_vpn_gate_pauses_search_and_the_jobs(world) -> None:
+    db, fyts, frarbg, providers = world
+    film = add_film(db, 603, "The Matrix", MATRIX, 80.0)
+    detector = SwitchDetector()
+    detector.up = False
+    gate = VpnGate(VpnConfig(require_vpn=True, interface="wg0", poll_interval_s=0.05),
+                   detector=detector)
+    await gate.start()
+    try:
+        discovery = SourceDiscovery(SourceRepository(db), providers, gate=gate)
+        with pytest.raises(SearchPaused, match="VPN is down"):
+            await discovery.search_title(film)
+        assert await discovery.search_next() == 0
+        assert await discovery.update_stats() == 0
+        assert fyts.count() == 0 and frarbg.count() == 0
+        detector.up = True
+        await asyncio.wait_for(gate.wait_open(), 2)
+        assert await discovery.search_next() == 1
+        assert fyts.count() == 1
+    finally:
+        await gate.stop()
+
+
+async def test_jobs_on_a_manual_clock_search_one_title_per_tick_and_rescore(world) -> None:
+    db, fyts, _frarbg, providers = world
+    films = [add_film(db, 603, "The Matrix", MATRIX, 80.0),
+             add_film(db, 157336, "Interstellar", INTERSTELLAR, 90.0),
+             add_film(db, 27205, "Inception", INCEPTION, 10.0)]
+    clock = ManualClock(datetime.now(UTC))
+    scraped: list[list[str]] = []
+
+    async def stats(trackers, hashes):
+        # The scrape itself is tested against opentracker; here it answers by hash.
+        scraped.append(list(hashes))
+        return {h: TrackerStats(seeds=5, peers=1) for h in hashes}
+
+    repo = SourceRepository(db)
+    discovery = SourceDiscovery(repo, providers, stats=stats, clock=clock)
+    scheduler = Scheduler(discovery.jobs({"movieSourceSearch": 0.1}), clock=clock)
+    await scheduler.start()
+    try:
+        # Each tick awaits real HTTP on loopback, so let real time pass between steps.
+        for _ in range(80):
+            await clock.advance(0.1, step=0.1)
+            await asyncio.sleep(0.02)
+            if all(repo.sources_of(f) for f in films) and scraped:
+                break
+    finally:
+        await scheduler.stop()
+    # Most popular first: Interstellar, then The Matrix, then Inception.
+    asked = [r.query["query_term"] for r in fyts.requests]
+    assert asked[:3] == [INTERSTELLAR, MATRIX, INCEPTION]
+    assert all(repo.sources_of(f) for f in films)
+    status = scheduler.status("movieSourceSearch")
+    assert status.items_total >= 3
+    assert scraped, "updateSourcesStats scraped the new sources"
+    refreshed = [s for f in films for s in repo.sources_of(f) if s.last_stats_check]
+    assert refreshed and all(s.seeds == 5 and s.peers == 1 for s in refreshed)
