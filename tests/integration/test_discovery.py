@@ -190,3 +190,57 @@ async def test_jobs_on_a_manual_clock_search_one_title_per_tick_and_rescore(worl
     assert scraped, "updateSourcesStats scraped the new sources"
     refreshed = [s for f in films for s in repo.sources_of(f) if s.last_stats_check]
     assert refreshed and all(s.seeds == 5 and s.peers == 1 for s in refreshed)
+
+
+async def test_a_discovered_source_plays_through_the_engine(world, tmp_path) -> None:
+    """Provider answer -> stored magnet -> Details' choice -> libtorrent -> the same bytes."""
+    import os
+
+    from miauflix_desktop.config.settings import TorrentSettings
+    from miauflix_desktop.services.torrent import (
+        LocalSeeder,
+        TorrentEngine,
+        info_hash_of,
+        make_torrent,
+    )
+
+    db, fyts, _frarbg, providers = world
+    content = tmp_path / "content"
+    content.mkdir()
+    payload = os.urandom(3 * 1024 * 1024 + 77)
+    (content / "Loopback.Movie.2024.1080p.WEB-DL.x264.mkv").write_bytes(payload)
+    torrent = make_torrent(content / "Loopback.Movie.2024.1080p.WEB-DL.x264.mkv")
+    ih = info_hash_of(torrent)
+    imdb = "tt9000001"
+    movie = dict(fyts.answers[MATRIX]["data"]["movies"][0], imdb_code=imdb,
+                 title="Loopback Movie", year=2024)
+    movie["torrents"] = [dict(movie["torrents"][0], hash=ih.upper(), quality="1080p",
+                              seeds=12, peers=1, size_bytes=len(payload))]
+    fyts.answers[imdb] = {"status": "ok", "data": {"movie_count": 1, "movies": [movie]}}
+    film = add_film(db, 9000001, "Loopback Movie", imdb, 5.0)
+
+    seeder = LocalSeeder(tmp_path / "seeder")
+    engine = TorrentEngine(TorrentSettings(), tmp_path / "dl", tmp_path / "resume",
+                           isolated=True)
+    await seeder.start()
+    await engine.start()
+    try:
+        await seeder.seed(torrent, content)
+        await SourceDiscovery(SourceRepository(db), [providers[0]]).search_title(film)
+        service = StreamService(
+            MovieRepository(db), engine, TokenSigner(b"k" * 32),
+            base_url=lambda: "http://127.0.0.1:1", token_ttl=60,
+            peer_hints=lambda h: (seeder.endpoint,) if h == ih else ())
+        [source] = await service.sources(film)
+        assert source.quality == "1080p" and source.playable
+        target = await asyncio.wait_for(service.open(film, source.id), 20)
+        opened = await service.resolve(target.url.rsplit("/", 1)[1])
+        reader = opened.reader()
+        try:
+            data = await asyncio.wait_for(reader.read(0, len(payload)), 20)
+        finally:
+            reader.close()
+        assert data == payload
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)
+        await seeder.stop()
