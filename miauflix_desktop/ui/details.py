@@ -222,7 +222,8 @@ class DetailsViewModel(QObject):
             # Two columns on the panel: what the release is | how big and how well seeded.
             {"sourceId": src.id,
              "label": source_facts(src),
-             "detail": " · ".join(p for p in (size_text(src.size_bytes), source_detail(src)) if p),
+             "detail": " · ".join(p for p in (size_text(src.size_bytes), source_detail(src),
+                                               f"score {src.score:,}") if p),
              "why": (src.explanation or "") + ("" if src.playable else " (cannot play here)"),
              "best": i == 0 and src.playable}
             for i, src in enumerate(self._sources)

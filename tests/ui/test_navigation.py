@@ -157,6 +157,9 @@ def test_details_sources_list_plays_the_chosen_source(ui: UiHarness) -> None:
         assert focused_name(ui.window) == "source_0"
         assert item(ui.window, "source_0").property("text").startswith("★")
         assert [i.objectName() for i in visible_focus_items(ui.window)] == ["source_0"]
+        # Size, provider, seeds/peers and score on the row; the explanation under it.
+        assert item(ui.window, "source_0").property("detail") == (
+            "2.1 GB · Fake · 230 seeds / 12 peers · score 9,000")
 
         # Back closes the list and returns to the Sources button, still on Details.
         await press(ui.window, Qt.Key.Key_Escape)
