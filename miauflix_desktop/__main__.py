@@ -34,6 +34,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                            help="run engine and stream server without the UI; print one JSON "
                                 "line per title with a URL any player can open")
     serve.set_defaults(command="serve")
+    rotate = sub.add_parser("rotate-key", parents=[common],
+                            help="re-encrypt the library's sensitive source fields (magnets, "
+                                 "info hashes, .torrent files) with a new key; close the app "
+                                 "first")
+    rotate.set_defaults(command="rotate-key")
     args = parser.parse_args(argv)
     if args.port is not None and not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
@@ -42,9 +47,52 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "rotate-key":
+        return rotate_key(args)
     from miauflix_desktop.bootstrap import run
 
     return run(args)
+
+
+def rotate_key(args: argparse.Namespace) -> int:
+    """`rotate-key`: only the database and its key (no Qt, no torrent engine, no ffmpeg)."""
+    import logging
+
+    from miauflix_desktop.config.paths import AppPaths
+    from miauflix_desktop.config.secrets import SecretStore
+    from miauflix_desktop.core.errors import MiauflixError
+    from miauflix_desktop.services.security.keys import SecretKeyStore
+    from miauflix_desktop.services.storage.db import Database
+    from miauflix_desktop.services.storage.encrypted import rotate_key as rotate
+
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths = AppPaths(args.data_dir.resolve()) if args.data_dir else AppPaths.default()
+    if not paths.database.exists():
+        sys.stderr.write(f"miauflix-desktop: no database at {paths.database}; "
+                         "nothing to re-encrypt.\n")
+        return 2
+    # The same store the app's container uses, so the app finds the new key.
+    keys = SecretKeyStore(SecretStore(paths.secrets_dir))
+    database = Database(paths.database, keys=keys)
+    try:
+        # open() first: it encrypts rows a pre-0005 database still has in plaintext and
+        # finishes a rotation an earlier run left half done.
+        database.open()
+        report = rotate(database.engine, keys)
+    except MiauflixError as exc:
+        sys.stderr.write(f"miauflix-desktop: {exc}\n")
+        return 2
+    finally:
+        database.close()
+    values = ", ".join(f"{name} {n}" for name, n in report.values.items())
+    print(f"rotated the database field key {report.old_key} -> {report.new_key} "
+          f"({keys.description})")
+    print(f"movie_source: {report.rows} rows re-encrypted ({values})")
+    if report.unreadable:
+        print(f"{report.unreadable} values could not be decrypted (their key is lost) and "
+              "were left as they are")
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from miauflix_desktop.services.demo.library import DemoLibrary
 from miauflix_desktop.services.library import LibraryService
 from miauflix_desktop.services.network.vpn import VpnConfig, VpnGate
 from miauflix_desktop.services.scheduler import Job, Scheduler
+from miauflix_desktop.services.security.keys import SecretKeyStore
 from miauflix_desktop.services.setup import SetupService, stored_tmdb_key
 from miauflix_desktop.services.sources.discovery import DiscoverySettings, SourceDiscovery
 from miauflix_desktop.services.sources.magnets import DEFAULT_TRACKERS
@@ -103,7 +104,8 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
     tmdb_key = stored_tmdb_key(settings, secrets)
     isolated = (not tmdb_key) if isolated_network is None else isolated_network
     signer = TokenSigner(secrets.get_or_create(STREAM_SECRET))
-    database = Database(paths.database)
+    # The field key (encryption at rest, ADR 0005) lives beside the other secrets.
+    database = Database(paths.database, keys=SecretKeyStore(secrets))
     movies = MovieRepository(database)
     catalog = CatalogRepository(database)
     status = StatusService()

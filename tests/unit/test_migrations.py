@@ -6,7 +6,9 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
+from miauflix_desktop.services.security.crypto import is_token
 from miauflix_desktop.services.storage.db import MIGRATIONS, Database, alembic_config, migrate
+from miauflix_desktop.services.storage.encrypted import cipher_for
 from miauflix_desktop.services.storage.models import Base
 from miauflix_desktop.services.storage.repositories import MovieRepository
 
@@ -55,13 +57,21 @@ def _seed_0001(db):
                      {"now": now})
 
 
-def _assert_seed_intact(db):
+def _assert_seed_intact(db, encrypted=True):
+    """encrypted: at 0005+ the source's hash and .torrent are stored encrypted (ADR 0005)."""
     with db.engine.connect() as conn:
         movie = conn.execute(text("SELECT id, tmdb_id, title, runtime, rating, is_demo "
                                   "FROM movie")).all()
         assert movie == [(7, -1000, "Amélie demo", 90, 7.5, 1)]
-        assert conn.execute(text("SELECT id, movie_id, hash, size, file FROM movie_source")
-                            ).all() == [(3, 7, "ab" * 20, 123, b"d8:announce0:e")]
+        sid, movie_id, info_hash, size, file = conn.execute(text(
+            "SELECT id, movie_id, hash, size, file FROM movie_source")).one()
+        assert is_token(info_hash) is encrypted and is_token(file) is encrypted
+        if encrypted:
+            cipher = cipher_for(db.engine.dialect)
+            info_hash = cipher.decrypt_text(info_hash, "movie_source.hash")
+            file = cipher.decrypt(file, "movie_source.file")
+        assert (sid, movie_id, info_hash, size, file) == (3, 7, "ab" * 20, 123,
+                                                          b"d8:announce0:e")
         assert conn.execute(text("SELECT movie_source_id, downloaded_pieces, location "
                                  "FROM storage")).all() == [(3, b"\x01", "/tmp/x")]
         assert conn.execute(text("SELECT movie_id, position, duration FROM watch_progress")
@@ -132,7 +142,7 @@ def test_downgrade_to_0001_keeps_data_and_upgrades_again(tmp_path):
     cols = {c["name"] for c in inspect(db.engine).get_columns("movie")}
     assert not {"original_title", "original_language", "last_synced_at"} & cols
     # batch mode would have re-created movie and cascaded the delete to its sources
-    _assert_seed_intact(db)
+    _assert_seed_intact(db, encrypted=False)
 
     db.open()
     assert _version(db) == HEAD

@@ -16,6 +16,13 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from miauflix_desktop.core.errors import StorageError
+from miauflix_desktop.services.security.keys import KeyStore, default_key_store
+from miauflix_desktop.services.storage.encrypted import (
+    SCRUB_REQUESTED,
+    finish_open,
+    open_field_encryption,
+    scrub_free_pages,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,18 +75,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             f"The database at {engine.url.database} cannot be opened ({exc.orig}). "
             "It was left untouched; move it aside to start with an empty library."
         ) from exc
+    if cfg.attributes.get(SCRUB_REQUESTED):
+        # A migration replaced plaintext: VACUUM outside its transaction (ADR 0005).
+        scrub_free_pages(engine)
 
 
 class Database:
     """The app's database: engine + session factory, migrated on open."""
 
-    def __init__(self, path_or_url: Path | str) -> None:
+    def __init__(self, path_or_url: Path | str, keys: KeyStore | None = None) -> None:
         url = path_or_url if isinstance(path_or_url, str) else f"sqlite:///{path_or_url}"
         self.engine = create_db_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The field keyset (ADR 0005); by default the app's: <db dir>/secrets or keyring.
+        name = self.engine.url.database
+        self.keys = keys or default_key_store(
+            Path(name) if name and name != ":memory:" else None)
 
     def open(self) -> None:
+        # Bound before migrating: migration 0005 encrypts with this engine's cipher.
+        open_field_encryption(self.engine, self.keys)
         migrate(self.engine)
+        finish_open(self.engine, self.keys)
         log.info("database ready: %s (tables: %s)", self.engine.url.database,
                  ", ".join(sorted(inspect(self.engine).get_table_names())))
 

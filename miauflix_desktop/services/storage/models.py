@@ -31,6 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from miauflix_desktop.services.storage.encrypted import (
+    DeterministicText,
+    EncryptedBytes,
+    EncryptedText,
+)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -119,9 +125,14 @@ class MovieSource(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     movie_id: Mapped[int] = mapped_column(ForeignKey("movie.id", ondelete="CASCADE"), index=True)
-    hash: Mapped[str] = mapped_column(String(92))
-    magnet_link: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Encrypted at rest (storage/encrypted.py, ADR 0005): what a user watches is named by
+    # these. hash is deterministic (AES-SIV) because upserts look it up and it is part of
+    # the unique constraint; the others use random nonces and are only ever read back.
+    hash: Mapped[str] = mapped_column(DeterministicText("movie_source.hash", 92))
+    magnet_link: Mapped[str] = mapped_column(EncryptedText("movie_source.magnet_link"),
+                                             default="")
+    url: Mapped[str | None] = mapped_column(
+        EncryptedText("movie_source.url", unreadable=None), nullable=True)
     quality: Mapped[str | None] = mapped_column(String(8), nullable=True)
     size: Mapped[int] = mapped_column(Integer, default=0)
     video_codec: Mapped[str | None] = mapped_column(String(16), nullable=True)
@@ -129,7 +140,8 @@ class MovieSource(Timestamped, Base):
     watchers: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(32))
     source_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    file: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # .torrent bytes
+    file: Mapped[bytes | None] = mapped_column(  # .torrent bytes
+        EncryptedBytes("movie_source.file"), nullable=True)
     source_uploaded_at: Mapped[datetime | None] = mapped_column(
         DateTime(timezone=True), nullable=True
     )
@@ -140,7 +152,8 @@ class MovieSource(Timestamped, Base):
     next_stats_check_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # What the release name says (services.sources.release), kept for the Sources list
     # and for re-scoring without parsing again.
-    release_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    release_name: Mapped[str] = mapped_column(EncryptedText("movie_source.release_name"),
+                                              default="", server_default="")
     audio: Mapped[str] = mapped_column(String(64), default="", server_default="")
     languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
     hdr: Mapped[str] = mapped_column(String(32), default="", server_default="")
