@@ -17,7 +17,7 @@ from PySide6.QtCore import (
 )
 
 from miauflix_desktop.core.media import MediaItem, Shelf
-from miauflix_desktop.ui.image_provider import image_hub
+from miauflix_desktop.ui.image_provider import card_image_url, image_hub
 from miauflix_desktop.ui.image_provider import image_url as _image_url
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -78,7 +78,8 @@ class CardListModel(QAbstractListModel):
         if role == self.YearRole:
             return item.year or 0
         if role == self.PosterRole:
-            return image_url(item.poster)
+            # Cards get the card-sized thumbnail (Details shows the full poster).
+            return card_image_url(item.poster)
         if role == self.DemoRole:
             return item.is_demo
         if role == self.KindRole:

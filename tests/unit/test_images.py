@@ -206,3 +206,59 @@ async def test_total_survives_restart(tmp_path: Path, server: ImageServer) -> No
     await again.start()
     assert again.total_bytes == len(PNG)
     await again.stop()
+
+
+def _fake_thumb(source: Path, width: int, height: int) -> bytes | None:
+    """Stands in for ui.image_provider.make_thumbnail (Qt's decoder; this layer has no Qt)."""
+    data = source.read_bytes()
+    if data == PNG:
+        return None  # "already small": cards show the original
+    return JPEG[:4] + f"{width}x{height}".encode() + data[4:100]
+
+
+async def test_thumbnail_made_once_after_the_download(cache: ImageCache, server: ImageServer,
+                                                      tmp_path: Path) -> None:
+    calls: list[tuple[Path, int, int]] = []
+
+    def make(source: Path, width: int, height: int) -> bytes | None:
+        calls.append((source, width, height))
+        return _fake_thumb(source, width, height)
+
+    assert cache.cached_thumbnail("tmdb:w342:/b.jpg", 240, 360) is None
+    # Concurrent cards asking for the same thumbnail: one download, one thumbnail.
+    thumbs = await asyncio.gather(*(cache.thumbnail("tmdb:w342:/b.jpg", 240, 360, make)
+                                    for _ in range(4)))
+    thumb = tmp_path / "images" / "thumb" / "240x360" / "w342" / "b.jpg.jpg"
+    assert thumbs == [thumb] * 4
+    assert thumb.read_bytes().startswith(b"\xff\xd8\xff\xe0240x360")
+    assert calls == [(tmp_path / "images" / "w342" / "b.jpg", 240, 360)]
+    assert server.hits["b.jpg"] == 1 and cache.thumbnails == 1
+    assert cache.cached_thumbnail("tmdb:w342:/b.jpg", 240, 360) == thumb
+    assert await cache.thumbnail("tmdb:w342:/b.jpg", 240, 360, make) == thumb
+    assert len(calls) == 1
+    # Counted like any cache file (LRU cap), and another card size is another file.
+    assert cache.total_bytes == len(JPEG) + thumb.stat().st_size
+    assert await cache.thumbnail("tmdb:w342:/b.jpg", 160, 240, make) != thumb
+
+
+async def test_thumbnail_declined_or_unavailable(cache: ImageCache, server: ImageServer) -> None:
+    # make() says no (small, transparent, undecodable): remembered, the original is used.
+    assert await cache.thumbnail("tmdb:w342:/a.png", 240, 360, _fake_thumb) is None
+    assert cache.thumbnail_declined("tmdb:w342:/a.png", 240, 360)
+    assert cache.cached_path("tmdb:w342:/a.png") is not None
+
+    def boom(_s: Path, _w: int, _h: int) -> bytes | None:
+        raise RuntimeError("decoder crashed")
+
+    def garbage(_s: Path, _w: int, _h: int) -> bytes | None:
+        return b"<html>"
+
+    assert await cache.thumbnail("tmdb:w185:/b.jpg", 240, 360, boom) is None
+    assert await cache.thumbnail("tmdb:w300:/b.jpg", 240, 360, garbage) is None
+    assert cache.thumbnail_declined("tmdb:w300:/b.jpg", 240, 360)
+    # No original (404, bad ref): None, and not "declined" (cards keep the placeholder).
+    assert await cache.thumbnail("tmdb:w342:/missing.jpg", 240, 360, _fake_thumb) is None
+    assert not cache.thumbnail_declined("tmdb:w342:/missing.jpg", 240, 360)
+    assert await cache.thumbnail("tmdb:w999:/b.jpg", 240, 360, _fake_thumb) is None
+    assert cache.thumb_target("tmdb:w342:/../x.jpg", 240, 360) is None
+    assert cache.thumbnails == 0

@@ -6,6 +6,8 @@ import "../Style"
 GridView {
     id: grid
     property string cardPrefix: "grid"
+    // PosterCard.decodeDelay: cards passing by while the grid scrolls decode nothing.
+    property int decodeDelay: 80
     readonly property int columns: Math.max(1, Math.floor((width - leftMargin - rightMargin) / cellWidth))
     signal leftEdge()
     signal upEdge()
@@ -63,6 +65,7 @@ GridView {
             focus: true
             // The caption below is the title's one place in a grid.
             showTitle: false
+            decodeDelay: grid.decodeDelay
             shelfKey: grid.cardPrefix
             mediaId: cell.mediaId
             title: cell.title

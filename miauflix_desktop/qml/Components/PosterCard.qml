@@ -15,6 +15,12 @@ Item {
     // The title on the card (focused strip, placeholder text). Off where the owner shows
     // the title itself, e.g. MediaGrid's caption under each card.
     property bool showTitle: true
+    // Decode the poster only once the card has held posterUrl this long (ms). A grid
+    // scrolled fast (a remote held down, a flick) reuses each card for many posters in
+    // passing; decoding them all took the software renderer's CPU for posters no one saw.
+    property int decodeDelay: 0
+    // What the Image loads: posterUrl, after decodeDelay.
+    property string shownUrl: decodeDelay > 0 ? "" : posterUrl
     // Tests read this: exactly one item in the window has it true.
     readonly property bool showsFocus: activeFocus
     signal activated(int mediaId, string kind)
@@ -27,6 +33,20 @@ Item {
     z: activeFocus ? 2 : 1
     Behavior on scale { NumberAnimation { duration: Theme.animMs } }
 
+    onPosterUrlChanged: {
+        if (decodeDelay <= 0)
+            return
+        shownUrl = ""
+        if (posterUrl !== "")
+            decodeTimer.restart()
+    }
+    Component.onCompleted: if (decodeDelay > 0 && posterUrl !== "") decodeTimer.restart()
+    Timer {
+        id: decodeTimer
+        interval: card.decodeDelay
+        onTriggered: card.shownUrl = card.posterUrl
+    }
+
     Keys.onReturnPressed: card.activated(card.mediaId, card.kind)
     Keys.onEnterPressed: card.activated(card.mediaId, card.kind)
 
@@ -35,7 +55,7 @@ Item {
     Image {
         id: poster
         anchors.fill: parent
-        source: card.posterUrl
+        source: card.shownUrl
         visible: status === Image.Ready
         fillMode: Image.PreserveAspectCrop  // crops by texture coordinates, no clip needed
         asynchronous: true

@@ -9,11 +9,19 @@ Image references (MediaItem.poster/backdrop) are resolved to local files:
 Downloads are validated by magic bytes (HTML error pages and truncated garbage never
 reach the decoder), written atomically, and evicted least-recently-used when the cache
 grows beyond its byte cap. No Qt here: the UI's image provider calls `get()`.
+
+Thumbnails: grids and shelves show thousands of posters at card size, and decoding a
+w342 JPEG and scaling it down on every card scrolled in cost the software renderer its
+frames (docs/benchmarks.md). `thumbnail(ref, w, h, make)` keeps a card-sized copy next to
+the original (cache_dir/thumb/<w>x<h>/...), made once, in one worker thread (never more
+than one core), by `make` -- a function the UI supplies (the decoder is Qt's, and this
+layer has no Qt). Thumbnails are ordinary cache files: counted, LRU-evicted, validated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import hashlib
 import logging
@@ -21,6 +29,7 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -40,6 +49,12 @@ RETRY_AFTER_S = 30.0
 # Evict down to this fraction of the cap, so a full cache does not evict on every write.
 EVICT_TO = 0.9
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
+THUMB_DIR = "thumb"
+
+# Makes a thumbnail: (source file, width, height) -> encoded image bytes, or None when the
+# source is not worth thumbnailing (already that small) or cannot be decoded. Runs in a
+# worker thread.
+Thumbnailer = Callable[[Path, int, int], bytes | None]
 
 
 def image_kind(head: bytes) -> str | None:
@@ -84,6 +99,10 @@ class ImageCache:
         self._failed: dict[str, float] = {}  # ref -> monotonic time of the last failure
         self._total = 0  # bytes in the cache, kept incrementally after the start scan
         self.downloads = 0  # successful network fetches (diagnostics, tests)
+        self.thumbnails = 0  # thumbnails made (diagnostics, tests)
+        self._thumb_inflight: dict[Path, asyncio.Future[Path | None]] = {}
+        self._no_thumb: set[Path] = set()  # thumbnails `make` declined (small, undecodable)
+        self._thumb_pool: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def cache_dir(self) -> Path:
@@ -105,6 +124,15 @@ class ImageCache:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._inflight.clear()
+        thumbs = list(self._thumb_inflight.values())
+        for fut in thumbs:
+            fut.cancel()
+        if thumbs:
+            await asyncio.gather(*thumbs, return_exceptions=True)
+        self._thumb_inflight.clear()
+        if self._thumb_pool is not None:
+            self._thumb_pool.shutdown(wait=False, cancel_futures=True)
+            self._thumb_pool = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -193,6 +221,79 @@ class ImageCache:
         # shield: one waiter giving up (a card scrolled away) must not cancel the shared
         # download the other waiters are still waiting for.
         return await asyncio.shield(task)
+
+    # -- thumbnails ----------------------------------------------------------------------
+
+    def thumb_target(self, ref: str, width: int, height: int) -> Path | None:
+        """Where ref's width x height thumbnail lives; None for refs that are not cacheable."""
+        target = self.target(ref)
+        if target is None or width <= 0 or height <= 0:
+            return None
+        rel = target.relative_to(self._dir)
+        return self._dir / THUMB_DIR / f"{width}x{height}" / rel.parent / f"{rel.name}.jpg"
+
+    def cached_thumbnail(self, ref: str, width: int, height: int) -> Path | None:
+        """ref's thumbnail if it is already made (stat only)."""
+        thumb = self.thumb_target(ref, width, height) if ref else None
+        return thumb if thumb is not None and thumb.is_file() else None
+
+    def thumbnail_declined(self, ref: str, width: int, height: int) -> bool:
+        """True when `make` said no for ref (show the original instead)."""
+        thumb = self.thumb_target(ref, width, height) if ref else None
+        return thumb is None or thumb in self._no_thumb
+
+    async def thumbnail(self, ref: str, width: int, height: int,
+                        make: Thumbnailer) -> Path | None:
+        """ref at card size: made once from the original (downloaded first if needed).
+
+        None when there is no original (placeholder) or `make` declined (the caller shows
+        the original). Never raises for bad refs, network errors or undecodable files.
+        """
+        thumb = self.thumb_target(ref, width, height) if ref else None
+        if thumb is None or thumb in self._no_thumb:
+            return None
+        if thumb.is_file():
+            self._touch(thumb)
+            return thumb
+        source = await self.get(ref)
+        if source is None:
+            return None
+        fut = self._thumb_inflight.get(thumb)
+        if fut is None:
+            task = asyncio.get_running_loop().create_task(
+                self._make_thumb(source, thumb, width, height, make), name=f"thumb {ref}")
+            self._thumb_inflight[thumb] = task
+            task.add_done_callback(lambda _t, k=thumb: self._thumb_inflight.pop(k, None))
+            fut = task
+        return await asyncio.shield(fut)
+
+    async def _make_thumb(self, source: Path, thumb: Path, width: int, height: int,
+                          make: Thumbnailer) -> Path | None:
+        if self._thumb_pool is None:
+            # One worker: thumbnails never take both cores from the renderer.
+            self._thumb_pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="thumbnails")
+        pool = self._thumb_pool
+
+        def work() -> int | None:
+            try:
+                data = make(source, width, height)
+            except Exception:  # a broken image must never break a screen
+                log.exception("thumbnail of %s failed", source)
+                data = None
+            if not data or image_kind(data[:12]) is None:
+                return None
+            return self._write(thumb, data)
+
+        size = await asyncio.get_running_loop().run_in_executor(pool, work)
+        if size is None:
+            self._no_thumb.add(thumb)
+            return None
+        self.thumbnails += 1
+        self._total += size
+        if self._total > self._max_bytes:
+            await asyncio.to_thread(self._evict, thumb)
+        return thumb
 
     async def _download(self, ref: str, target: Path) -> Path | None:
         if self._client is None:
