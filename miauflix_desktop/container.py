@@ -118,7 +118,7 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
 
     def make_scheduler(client: TmdbClient, language: str, ok: JobOk,
                        error: JobError) -> Scheduler:
-        jobs = CatalogSync(client, catalog, language).jobs()
+        jobs = CatalogSync(client, catalog, language).jobs(job_intervals(settings))
         return Scheduler(jobs, SyncStateStore(catalog), on_job_ok=ok, on_job_error=error)
 
     tmdb = (TmdbRuntime(tmdb_key, settings.language, make_client, make_scheduler, status)
@@ -155,6 +155,12 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
     return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
                      engine, seeder, demo_library, streams, server, library, setup, activity,
                      sources)
+
+
+def job_intervals(settings: Settings) -> dict[str, float]:
+    """settings.job_intervals with anything that is not a positive number left out."""
+    return {str(k): float(v) for k, v in settings.job_intervals.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and v > 0}
 
 
 CACHE_CLEANUP = "cacheCleanup"
@@ -199,8 +205,7 @@ def _build_sources(settings: Settings, database: Database, engine: TorrentEngine
         settings=DiscoverySettings(trackers=trackers,
                                    research_after_s=cfg.research_after_hours * 3600,
                                    metadata_timeout_s=cfg.metadata_timeout_s))
-    intervals = {k: float(v) for k, v in cfg.intervals.items()
-                 if isinstance(v, int | float) and v > 0}
+    intervals = job_intervals(settings)
     jobs = discovery.jobs(intervals)
 
     async def cache_cleanup() -> int:

@@ -63,9 +63,6 @@ class SourcesSettings:
     trackers: list[str] = field(default_factory=list)
     # .torrent caches tried before the swarm, e.g. "https://example/torrent/{HASH}.torrent".
     cache_urls: list[str] = field(default_factory=list)
-    # Job name -> interval in seconds (the seed's names: movieSourceSearch, dataFileSearch,
-    # updateSourcesStats, resyncMovieSources, cacheCleanup).
-    intervals: dict[str, float] = field(default_factory=dict)
     research_after_hours: float = 24.0
     metadata_timeout_s: float = 30.0
 
@@ -95,6 +92,10 @@ class Settings:
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     vpn: VpnSettings = field(default_factory=VpnSettings)
+    # Background job name -> interval in seconds, by the seed's names: refreshLists,
+    # syncMovies, syncShows, syncIncompleteSeasons, movieSourceSearch, dataFileSearch,
+    # updateSourcesStats, resyncMovieSources, cacheCleanup. Missing = the default.
+    job_intervals: dict[str, float] = field(default_factory=dict)
 
 
 def _merge(cls: type, data: dict[str, Any]) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -113,15 +113,19 @@ class CatalogSync:
         self._language = language
         self._now = now
 
-    def jobs(self) -> list[Job]:
+    def jobs(self, intervals: Mapping[str, float] | None = None) -> list[Job]:
+        """The catalog jobs; `intervals` (settings.job_intervals) overrides by name."""
+        every = {REFRESH_LISTS: LIST_INTERVAL_S, SYNC_MOVIES: MOVIE_INTERVAL_S,
+                 SYNC_SHOWS: SHOW_INTERVAL_S, SYNC_SEASONS: SEASON_INTERVAL_S,
+                 **(intervals or {})}
         # Lists first (they create the rows the other jobs fill), details shortly after.
         return [
-            Job(REFRESH_LISTS, self.refresh_lists, LIST_INTERVAL_S, initial_delay_s=0.0),
-            Job(SYNC_MOVIES, self.sync_movies, MOVIE_INTERVAL_S, initial_delay_s=5.0),
-            Job(SYNC_SHOWS, self.sync_shows, SHOW_INTERVAL_S, initial_delay_s=10.0),
+            Job(REFRESH_LISTS, self.refresh_lists, every[REFRESH_LISTS], initial_delay_s=0.0),
+            Job(SYNC_MOVIES, self.sync_movies, every[SYNC_MOVIES], initial_delay_s=5.0),
+            Job(SYNC_SHOWS, self.sync_shows, every[SYNC_SHOWS], initial_delay_s=10.0),
             # A failing season fetch (TMDB down) backs off to 5 min, not one try a second.
-            Job(SYNC_SEASONS, self.complete_seasons, SEASON_INTERVAL_S, initial_delay_s=20.0,
-                retry_base_s=5.0, max_backoff_s=300.0),
+            Job(SYNC_SEASONS, self.complete_seasons, every[SYNC_SEASONS],
+                initial_delay_s=20.0, retry_base_s=5.0, max_backoff_s=300.0),
         ]
 
     # ------------------------------------------------------------------ lists
