@@ -244,3 +244,28 @@ async def test_a_discovered_source_plays_through_the_engine(world, tmp_path) -> 
     finally:
         await asyncio.wait_for(engine.stop(), 5)
         await seeder.stop()
+
+
+async def test_resync_retries_unavailable_metadata_and_drops_dead_sources(world) -> None:
+    from datetime import timedelta
+
+    db, _fyts, _frarbg, providers = world
+    film = add_film(db, 603, "The Matrix", MATRIX, 80.0)
+    clock = ManualClock(datetime.now(UTC))
+    repo = SourceRepository(db)
+    discovery = SourceDiscovery(repo, providers, clock=clock)
+    await discovery.search_title(film)
+    first, second = repo.sources_of(film)[:2]
+    repo.mark_file_unavailable(first.id)
+    assert first.id not in {s.id for s in repo.sources_without_file(100)}
+    # A source with no seeds for longer than dead_after_s is dropped by the next pass.
+    long_ago = clock.now() - timedelta(days=30)
+    repo.save_stats(second.id, 0, 0, long_ago, clock.now(), 10, "dead", True)
+    processed = 0
+    for _ in range(5):
+        processed += await discovery.resync()
+    assert processed >= 1
+    ids = {s.id for s in repo.sources_of(film)}
+    assert second.id not in ids and first.id in ids
+    # The pass ended: metadata that could not be fetched is tried again.
+    assert first.id in {s.id for s in repo.sources_without_file(100)}

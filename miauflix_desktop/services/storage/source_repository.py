@@ -209,9 +209,12 @@ class SourceRepository:
 
     def retry_unavailable_files(self) -> int:
         with self._db.session() as s, s.begin():
+            # synchronize_session=False: the ORM would otherwise evaluate the criteria in
+            # Python against loaded rows, which the encrypted `file` column refuses.
             result = s.execute(update(MovieSource).where(MovieSource.file_count == 0,
                                                          MovieSource.file.is_(None))
-                               .values(file_count=None))
+                               .values(file_count=None)
+                               .execution_options(synchronize_session=False))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def mark_file_rejected(self, source_id: int) -> None:
