@@ -10,6 +10,7 @@ from miauflix_desktop.config.secrets import SecretStore
 from miauflix_desktop.config.settings import Settings
 from miauflix_desktop.lifecycle import Lifecycle, Service
 from miauflix_desktop.services.activity import ActivityService
+from miauflix_desktop.services.adhoc import AdhocTorrents
 from miauflix_desktop.services.catalog.images import ImageCache
 from miauflix_desktop.services.catalog.runtime import JobError, JobOk, TmdbRuntime
 from miauflix_desktop.services.catalog.sync import REFRESH_LISTS, CatalogSync, SyncStateStore
@@ -35,9 +36,11 @@ from miauflix_desktop.services.storage.catalog_repository import CatalogReposito
 from miauflix_desktop.services.storage.db import Database
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.storage.source_repository import SourceRepository
+from miauflix_desktop.services.storage.storage_repository import StorageRepository
 from miauflix_desktop.services.streaming.server import StreamServer
 from miauflix_desktop.services.streaming.service import StreamService
 from miauflix_desktop.services.streaming.tokens import TokenSigner
+from miauflix_desktop.services.torrent.cache import TorrentCache
 from miauflix_desktop.services.torrent.seeder import LocalSeeder
 from miauflix_desktop.services.torrent.session import TorrentEngine
 
@@ -67,6 +70,12 @@ class Container:
     activity: ActivityService
     sources: SourcesRuntime
     extra_services: list[tuple[str, Service]] = field(default_factory=list)
+    # Torrents the user adds by magnet or .torrent file (`serve --add`); not a lifecycle
+    # service: it only writes rows and adds torrents to the engine on request.
+    adhoc: AdhocTorrents = field(kw_only=True)
+    # Download quota (LRU eviction), seeding policy and Storage rows; started after the
+    # engine and stopped before it, so its last Storage update sees every torrent.
+    cache: TorrentCache | None = field(default=None, kw_only=True)
 
     def lifecycle(self, stop_timeout: float = 5.0) -> Lifecycle:
         """Start order; Lifecycle stops in reverse (player before server before engine)."""
@@ -74,6 +83,8 @@ class Container:
             ("database", self.database), ("status", self.status), ("images", self.images),
             ("engine", self.engine),
         ]
+        if self.cache is not None:
+            services.append(("torrent-cache", self.cache))
         if self.seeder is not None:
             services.append(("seeder", self.seeder))
         if self.demo is not None:
@@ -126,6 +137,7 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
     images = ImageCache(paths.root / "images", base_url=tmdb_cfg.image_base_url,
                         max_bytes=tmdb_cfg.image_cache_mb * 1024 * 1024)
     engine = TorrentEngine(settings.torrent, paths.downloads, paths.resume, isolated=isolated)
+    cache = TorrentCache(engine, settings.torrent, StorageRepository(database))
     seeder = LocalSeeder(paths.root / "demo" / "seeder") if demo else None
     demo_library = (
         DemoLibrary(paths.demo_media, paths.demo_torrents, seeder, movies, demo_duration_s)
@@ -134,6 +146,10 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
     sources = _build_sources(settings, database, engine, images, status,
                              tmdb_client=lambda: tmdb.client if tmdb else None,
                              isolated=isolated, enabled=sync)
+    if tmdb is not None and sources.discovery is not None:
+        # New titles from a catalog sync: the idle source-search tick looks again at once.
+        discovery = sources.discovery
+        tmdb.on_job_done(lambda _job: discovery.wake())
     server_ref: list[StreamServer] = []
     streams = StreamService(
         movies, engine, signer,
@@ -154,7 +170,7 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
                                [sources.activity_rows])
     return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
                      engine, seeder, demo_library, streams, server, library, setup, activity,
-                     sources)
+                     sources, adhoc=AdhocTorrents(database, engine), cache=cache)
 
 
 def job_intervals(settings: Settings) -> dict[str, float]:

@@ -269,3 +269,27 @@ async def test_resync_retries_unavailable_metadata_and_drops_dead_sources(world)
     assert second.id not in ids and first.id in ids
     # The pass ended: metadata that could not be fetched is tried again.
     assert first.id in {s.id for s in repo.sources_without_file(100)}
+
+
+async def test_idle_ticks_rest_instead_of_querying_and_wake_up_for_new_titles(world) -> None:
+    db, fyts, _frarbg, providers = world
+
+    class CountingRepo(SourceRepository):
+        """The real repository, counting how often the search tick asks it."""
+
+        asked = 0
+
+        def titles_to_search(self, stale_before, limit=1):
+            CountingRepo.asked += 1
+            return super().titles_to_search(stale_before, limit)
+
+    clock = ManualClock(datetime.now(UTC))
+    discovery = SourceDiscovery(CountingRepo(db), providers, clock=clock)
+    for _ in range(20):  # two seconds of 0.1 s ticks with nothing to search
+        assert await discovery.search_next() == 0
+        await clock.advance(0.1, step=0.1)
+    assert CountingRepo.asked == 1
+    add_film(db, 603, "The Matrix", MATRIX, 80.0)
+    discovery.wake()  # what a finished catalog sync does
+    assert await discovery.search_next() == 1
+    assert fyts.count() == 1

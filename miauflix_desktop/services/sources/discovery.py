@@ -100,6 +100,8 @@ class DiscoverySettings:
     resync_batch: int = 50
     metadata_timeout_s: float = 30.0
     tracker_timeout_s: float = 5.0
+    # After a tick that found nothing to do, the next ticks skip the database this long.
+    idle_rest_s: float = 5.0
 
 
 async def _default_stats(trackers: Sequence[str],
@@ -123,6 +125,10 @@ class SourceDiscovery:
         self._settings = settings or DiscoverySettings()
         self._clock = clock or LoopClock()
         self._resync_cursor = 0
+        # Ticks that found nothing to do rest until this clock time (seconds since epoch
+        # of clock.now()): the 0.1 s search tick would otherwise cost a worker-thread
+        # round trip and a query ten times a second on an idle machine (~5 % of a core).
+        self._idle_until: dict[str, float] = {}
         # One search per title at a time: the job and the Details screen may ask together.
         self._searches: dict[int, asyncio.Task[int]] = {}
 
@@ -132,6 +138,16 @@ class SourceDiscovery:
 
     def _open(self) -> bool:
         return self._gate is None or self._gate.is_open
+
+    def _resting(self, job: str) -> bool:
+        return self._clock.now().timestamp() < self._idle_until.get(job, 0.0)
+
+    def _rest(self, job: str) -> None:
+        self._idle_until[job] = self._clock.now().timestamp() + self._settings.idle_rest_s
+
+    def wake(self) -> None:
+        """New titles or sources exist (catalog sync, a search): idle ticks look again."""
+        self._idle_until.clear()
 
     # -- jobs -----------------------------------------------------------------------
 
@@ -151,11 +167,12 @@ class SourceDiscovery:
 
     async def search_next(self) -> int:
         """movieSourceSearch: one title per tick."""
-        if not self._providers or not self._open():
+        if not self._providers or not self._open() or self._resting(MOVIE_SOURCE_SEARCH):
             return 0
         stale = self._clock.now() - timedelta(seconds=self._settings.research_after_s)
         titles = await asyncio.to_thread(self._repo.titles_to_search, stale, 1)
         if not titles:
+            self._rest(MOVIE_SOURCE_SEARCH)
             return 0
         await self.search_title(titles[0].movie_id)
         return 1
@@ -210,6 +227,10 @@ class SourceDiscovery:
         now = self._clock.now()
         await asyncio.to_thread(self._repo.save_found, movie_id, found, now)
         await asyncio.to_thread(self._repo.mark_searched, movie_id, now, len(found))
+        if found:
+            # New sources: their metadata and tracker stats are due now.
+            self._idle_until.pop(DATA_FILE_SEARCH, None)
+            self._idle_until.pop(UPDATE_SOURCES_STATS, None)
         log.info("source search for %s (%s): %d releases, %d providers failed", movie_id,
                  title.title, len(found), len(failures))
         return len(found)
@@ -262,10 +283,11 @@ class SourceDiscovery:
 
     async def fetch_next_file(self) -> int:
         """dataFileSearch: fetch and validate one source's metadata per tick."""
-        if self._metadata is None or not self._open():
+        if self._metadata is None or not self._open() or self._resting(DATA_FILE_SEARCH):
             return 0
         refs = await asyncio.to_thread(self._repo.sources_without_file, 1)
         if not refs:
+            self._rest(DATA_FILE_SEARCH)
             return 0
         ref = refs[0]
         magnet = ref.magnet or build_magnet(ref.info_hash, ref.release_name, (),
@@ -290,12 +312,13 @@ class SourceDiscovery:
 
     async def update_stats(self) -> int:
         """updateSourcesStats: scrape the sources due a check (one request per tracker)."""
-        if not self._open():
+        if not self._open() or self._resting(UPDATE_SOURCES_STATS):
             return 0
         now = self._clock.now()
         refs = await asyncio.to_thread(self._repo.sources_due_for_stats, now,
                                        self._settings.stats_batch)
         if not refs:
+            self._rest(UPDATE_SOURCES_STATS)
             return 0
         fetch = self._stats or self._scrape
         answers = await fetch(self._settings.trackers, [r.info_hash for r in refs])
