@@ -33,6 +33,22 @@ class TorrentSettings:
     enable_dht: bool = True
     # Playback wants the next seconds of video, so keep the deadline window a few MiB.
     readahead_bytes: int = 8 * 1024 * 1024
+    # Limits (TorrentEngine.apply_limits): KiB/s and open connections, 0 = unlimited.
+    # 200 connections is libtorrent's own default; unlimited lets it open up to 20,000.
+    download_rate_kib: int = 0
+    upload_rate_kib: int = 0
+    connections_limit: int = 200
+    # The download folder's size cap (TorrentCache): least recently used torrents that
+    # nobody is playing are removed with their files until the rest fits. 0 = no cap.
+    cache_quota_gb: float = 20.0
+    # Seeding policy: a finished torrent stops uploading once it has uploaded
+    # seed_ratio x its size or after seed_time_minutes of seeding, whichever comes
+    # first, unless it is being played. A negative value turns that criterion off.
+    seed_ratio: float = 1.0
+    seed_time_minutes: float = 60.0
+    # Resume data of torrents with changes is written this often, so a crash (or
+    # kill -9) loses at most this much progress bookkeeping; stop() writes it too.
+    resume_save_interval_s: float = 60.0
 
 
 @dataclass

@@ -190,6 +190,14 @@ class Storage(Timestamped, Base):
     location: Mapped[str] = mapped_column(String(500))
     last_access_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_write_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Kept by the torrent cache (services/torrent/cache.py, migration 0006): downloaded
+    # above is the verified bytes on disk, uploaded the all-time bytes sent to peers.
+    uploaded: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    pieces_done: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    progress: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    peers: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # "downloading", "seeding", "paused" or "evicted" ("" = never tracked yet).
+    status: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     movie_source: Mapped[MovieSource] = relationship(back_populates="storage")
 

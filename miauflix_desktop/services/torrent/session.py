@@ -3,8 +3,16 @@
 Adding a torrent returns a ``Torrent`` (milestones, readers). The engine owns the only
 alert pump of its session and routes each event to its torrent by info hash. Status
 snapshots come from ``post_torrent_updates`` on a slow timer that is not part of any
-read path. ``stop()`` saves resume data for every torrent into ``resume_dir``; adding
-the same torrent later picks it up, so finished pieces are not downloaded again.
+read path.
+
+Resume data: every ``resume_save_interval_s`` the engine asks torrents with unsaved
+changes for it, and ``stop()`` asks every torrent; each file is replaced atomically
+(``atomic_write_bytes``), so a crash or kill -9 at any moment leaves the previous
+complete file. Torrents are not re-added by themselves at start: adding the same torrent
+later (Play) picks its resume data up, so pieces it had are not downloaded again.
+
+Limits (rates, connections) come from ``TorrentSettings`` at start and again whenever
+``apply_limits`` is called; the seeding policy and the disk quota live in ``cache.py``.
 """
 
 from __future__ import annotations
@@ -13,9 +21,12 @@ import asyncio
 import contextlib
 import logging
 import os
+import tempfile
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 import libtorrent as lt
@@ -51,6 +62,9 @@ REMOVE_TIMEOUT_S = 5.0
 # Joining the pump thread at stop: it wakes within one wait_for_alert (250 ms).
 PUMP_JOIN_TIMEOUT_S = 2.0
 
+# Suffix of resume data being written; a leftover one (crash mid-write) is deleted at start.
+RESUME_TMP_SUFFIX = ".tmp"
+
 # For peers on loopback: no uTP (12 MB/s vs 400+ MB/s over TCP) and no encryption
 # (nothing to hide from ourselves); libtorrent's default is encryption | uTP | holepunch.
 LOOPBACK_PEX_FLAGS = 0
@@ -65,8 +79,134 @@ class TorrentSpec:
     peers: tuple[tuple[str, int], ...] = ()
 
 
+@dataclass(frozen=True)
+class TorrentStats:
+    """One torrent's counters for bookkeeping (cache quota, Storage rows, seeding policy).
+
+    Read straight from ``handle.status()``: unlike the UI's ``TorrentStatus`` it carries
+    the all-time transfer totals and the piece bitfield.
+    """
+
+    info_hash: str
+    name: str
+    save_path: str
+    state: str  # "downloading", "seeding" or "paused"
+    total_wanted: int  # bytes of the files wanted
+    total_done: int  # bytes of those downloaded and verified
+    downloaded: int  # all-time payload downloaded (kept in resume data)
+    uploaded: int  # all-time payload uploaded (kept in resume data)
+    session_downloaded: int  # payload downloaded since this engine added the torrent
+    num_pieces: int
+    pieces_done: int
+    piece_length: int
+    peers: int
+    finished: bool  # every wanted piece is here
+    paused: bool
+    seeding_s: float  # time spent seeding (all-time, from libtorrent)
+    pieces: bytes = b""  # bitfield, most significant bit first (BitTorrent's order)
+
+    @property
+    def progress(self) -> float:
+        return self.total_done / self.total_wanted if self.total_wanted else 0.0
+
+
 def loopback_only(urls: Sequence[str]) -> list[str]:
     return [url for url in urls if is_loopback_host(tracker_host(url))]
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` so that readers only ever see a complete file.
+
+    The bytes go to a unique temporary file in the same folder, are fsync'ed, and the
+    temporary file is renamed over ``path`` (atomic on POSIX and on Windows' ReplaceFile);
+    the folder is fsync'ed too so the rename itself survives a power cut. A failure at
+    any step leaves the old file untouched and removes the temporary one; OSError is
+    raised to the caller.
+    """
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                    suffix=RESUME_TMP_SUFFIX)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Not every platform can open a directory (Windows cannot); the rename is still atomic.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _seconds(value: object) -> float:
+    # The bindings give durations as timedelta (or int seconds in some builds).
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _bitfield(bits: Sequence[bool]) -> bytes:
+    out = bytearray((len(bits) + 7) // 8)
+    for i, have in enumerate(bits):
+        if have:
+            out[i >> 3] |= 0x80 >> (i & 7)
+    return bytes(out)
+
+
+def _stats_of(key: str, st: lt.torrent_status) -> TorrentStats:
+    paused = bool(st.flags & lt.torrent_flags.paused)
+    finished = bool(st.is_finished or st.is_seeding)
+    try:
+        seeding_s = _seconds(st.seeding_duration)
+    except (OverflowError, RuntimeError):
+        seeding_s = 0.0
+    ti = st.torrent_file
+    pieces = list(st.pieces)
+    return TorrentStats(
+        info_hash=key,
+        name=str(st.name),
+        save_path=str(st.save_path),
+        state="paused" if paused else ("seeding" if finished else "downloading"),
+        total_wanted=int(st.total_wanted),
+        total_done=int(st.total_wanted_done),
+        downloaded=int(st.all_time_download),
+        uploaded=int(st.all_time_upload),
+        session_downloaded=int(st.total_payload_download),
+        num_pieces=ti.num_pieces() if ti is not None else len(pieces),
+        pieces_done=int(st.num_pieces),
+        piece_length=ti.piece_length() if ti is not None else 0,
+        peers=int(st.num_peers),
+        finished=finished,
+        paused=paused,
+        seeding_s=seeding_s,
+        pieces=_bitfield(pieces),
+    )
+
+
+def limits_pack(settings: TorrentSettings) -> dict[str, int]:
+    """libtorrent settings for the user's limits; 0 (or less) means unlimited."""
+    return {
+        # libtorrent takes bytes/s and reads 0 as "no limit", like our KiB/s settings.
+        "download_rate_limit": max(0, int(settings.download_rate_kib)) * 1024,
+        "upload_rate_limit": max(0, int(settings.upload_rate_kib)) * 1024,
+        # 0 makes libtorrent use its maximum (20,000, bounded by file descriptors).
+        "connections_limit": max(0, int(settings.connections_limit)),
+    }
 
 
 class TorrentEngine:
@@ -83,6 +223,11 @@ class TorrentEngine:
         self._status_task: asyncio.Task[None] | None = None
         self._torrents: dict[str, Torrent] = {}
         self._removing: dict[str, Torrent] = {}
+        self._resume_task: asyncio.Task[None] | None = None
+        # Torrents the seeding policy paused; adding one again (Play) resumes it.
+        self._seed_stopped: set[str] = set()
+        # Called with an info hash whenever add() is asked for it (the cache's LRU).
+        self._access_listeners: list[Callable[[str], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -91,7 +236,9 @@ class TorrentEngine:
             return
         self._save_root.mkdir(parents=True, exist_ok=True)
         self._resume_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_resume_tmp()
         pack = loopback_settings() if self._isolated else internet_settings(self._settings)
+        pack.update(limits_pack(self._settings))
         try:
             self._session = lt.session(pack)
         except (RuntimeError, KeyError, TypeError) as exc:
@@ -100,6 +247,7 @@ class TorrentEngine:
                                name="torrent-alert-pump")
         self._pump.start()
         self._status_task = asyncio.create_task(self._status_loop(), name="torrent-status")
+        self._resume_task = asyncio.create_task(self._resume_loop(), name="torrent-resume")
         log.info("torrent engine listening on port %d%s", self.listen_port,
                  " (isolated, loopback only)" if self._isolated else "")
 
@@ -108,11 +256,12 @@ class TorrentEngine:
         session = self._session
         if session is None:
             return
-        if self._status_task is not None:
-            self._status_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._status_task
-            self._status_task = None
+        for task in (self._status_task, self._resume_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._status_task = self._resume_task = None
         try:
             await self._save_all_resume_data()
         except Exception:
@@ -127,6 +276,7 @@ class TorrentEngine:
             torrent.fail(TorrentError("the torrent engine has stopped"))
         self._torrents.clear()
         self._removing.clear()
+        self._seed_stopped.clear()
         # The session's destructor joins libtorrent's threads; do it off the loop.
         holder = [session]
         self._session = None
@@ -145,6 +295,18 @@ class TorrentEngine:
     @property
     def isolated(self) -> bool:
         return self._isolated
+
+    @property
+    def save_root(self) -> Path:
+        return self._save_root
+
+    @property
+    def resume_dir(self) -> Path:
+        return self._resume_dir
+
+    def resume_path(self, info_hash: str) -> Path:
+        """Where the resume data of a torrent is kept (it may not exist)."""
+        return self._resume_path(info_hash.lower())
 
     def get(self, info_hash: str) -> Torrent | None:
         return self._torrents.get(info_hash.lower())
@@ -166,7 +328,12 @@ class TorrentEngine:
             torrent = Torrent(handle, key, self._settings.readahead_bytes)
             self._torrents[key] = torrent
             log.info("added torrent %s (%s)", key, handle.status().name or "fetching metadata")
+        elif key in self._seed_stopped:
+            # Asked for again (Play, prepare): it must talk to peers if it needs pieces.
+            self._seed_stopped.discard(key)
+            torrent.handle.resume()
         self._connect_peers(torrent, spec.peers)
+        self._notify_access(key)
         return torrent
 
     async def remove(self, info_hash: str, delete_files: bool = False) -> None:
@@ -191,8 +358,84 @@ class TorrentEngine:
                 log.warning("files of %s not deleted: %s", key, deleted.result())
         finally:
             self._removing.pop(key, None)
+            self._seed_stopped.discard(key)
             torrent.fail(TorrentError("the torrent was removed"))
             self._resume_path(key).unlink(missing_ok=True)
+
+    # ------------------------------------------------ limits, bookkeeping, seeding
+
+    def apply_limits(self, settings: TorrentSettings) -> None:
+        """Apply the rate and connection limits of ``settings`` to the running session.
+
+        Also called by ``start()``; call it again after the user changes a limit. The
+        settings object is kept, so later rebinds and new torrents see the same values.
+        """
+        self._settings = settings
+        pack = limits_pack(settings)
+        self._require_session().apply_settings(pack)
+        log.info("torrent limits: down %s, up %s, %s connections",
+                 f"{settings.download_rate_kib} KiB/s" if pack["download_rate_limit"]
+                 else "unlimited",
+                 f"{settings.upload_rate_kib} KiB/s" if pack["upload_rate_limit"]
+                 else "unlimited",
+                 settings.connections_limit or "unlimited")
+
+    def add_access_listener(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(info_hash)`` each time ``add`` is asked for a torrent."""
+        self._access_listeners.append(callback)
+
+    def is_streaming(self, info_hash: str) -> bool:
+        """True while the torrent has an open FileReader (someone is playing it)."""
+        torrent = self._torrents.get(info_hash.lower())
+        if torrent is None:
+            return False
+        # Torrent has no public view of its readers yet; its open readers set is the
+        # truth (each reader removes itself on close).
+        readers = getattr(torrent, "_readers", ())
+        return any(not getattr(r, "closed", False) for r in readers)
+
+    async def stats(self) -> list[TorrentStats]:
+        """Counters of every torrent with metadata; status calls run off the loop."""
+        handles = [(key, t.handle) for key, t in self._torrents.items()]
+        if not handles:
+            return []
+
+        def collect() -> list[TorrentStats]:
+            out: list[TorrentStats] = []
+            for key, handle in handles:
+                try:
+                    if not handle.is_valid():
+                        continue
+                    st = handle.status()
+                except RuntimeError:
+                    continue  # removed meanwhile
+                if st.has_metadata:
+                    out.append(_stats_of(key, st))
+            return out
+
+        return await asyncio.to_thread(collect)
+
+    def stop_seeding(self, info_hash: str) -> None:
+        """Pause a finished torrent (seeding policy); ``add`` of it resumes it."""
+        key = info_hash.lower()
+        torrent = self._torrents.get(key)
+        if torrent is None or not torrent.handle.is_valid():
+            return
+        # auto_managed off, or libtorrent's queue could resume it by itself.
+        torrent.handle.unset_flags(lt.torrent_flags.auto_managed)
+        torrent.handle.pause()
+        self._seed_stopped.add(key)
+        # Its counters (upload total) changed; keep them with the resume data.
+        torrent.request_resume_data().add_done_callback(
+            lambda fut, k=key: self._resume_saved(k, fut))
+        log.info("stopped seeding %s", key)
+
+    def seeding_stopped(self, info_hash: str) -> bool:
+        return info_hash.lower() in self._seed_stopped
+
+    async def save_resume_data(self, only_changed: bool = False) -> int:
+        """Write resume data (only torrents libtorrent says changed, if asked); count."""
+        return await self._save_all_resume_data(only_changed=only_changed)
 
     # ------------------------------------------- network binding (the VPN gate's port)
 
@@ -326,12 +569,14 @@ class TorrentEngine:
                 log.warning("cannot dial peer %s:%s for %s: %s", host, port,
                             torrent.info_hash, exc)
 
-    async def _save_all_resume_data(self) -> None:
-        torrents = [t for t in self._torrents.values() if t.handle.is_valid()]
+    async def _save_all_resume_data(self, only_changed: bool = False) -> int:
+        torrents = [t for t in self._torrents.values() if t.handle.is_valid()
+                    and (not only_changed or _needs_save(t.handle))]
         if not torrents:
-            return
+            return 0
         futures = [t.request_resume_data() for t in torrents]
         done, _ = await asyncio.wait(futures, timeout=RESUME_TIMEOUT_S)
+        datas: list[tuple[str, bytes]] = []
         for torrent, fut in zip(torrents, futures, strict=True):
             if fut not in done:
                 log.warning("no resume data for %s within %.1fs", torrent.info_hash,
@@ -339,16 +584,58 @@ class TorrentEngine:
                 continue
             data = fut.result()
             if data:
-                self._write_resume(torrent.info_hash, data)
+                datas.append((torrent.info_hash, data))
+        # fsync can take tens of ms on a busy disk: keep it off the loop.
+        await asyncio.to_thread(self._write_resumes, datas)
+        return len(datas)
+
+    def _write_resumes(self, datas: Sequence[tuple[str, bytes]]) -> None:
+        for key, data in datas:
+            self._write_resume(key, data)
+
+    def _resume_saved(self, key: str, fut: asyncio.Future[bytes | None]) -> None:
+        if fut.cancelled() or fut.exception() is not None:
+            return
+        data = fut.result()
+        if data and key in self._torrents:
+            self._write_resume(key, data)
 
     def _write_resume(self, key: str, data: bytes) -> None:
         path = self._resume_path(key)
-        tmp = path.with_suffix(".tmp")
         try:
-            tmp.write_bytes(data)
-            os.replace(tmp, path)
+            atomic_write_bytes(path, data)
         except OSError as exc:
             log.warning("cannot write resume data %s: %s", path, exc)
+
+    def _remove_stale_resume_tmp(self) -> None:
+        # Temporary files of a write that a crash interrupted; the real file is intact.
+        for stale in self._resume_dir.glob(f".*{RESUME_TMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+    async def _resume_loop(self) -> None:
+        """Every resume_save_interval_s, save resume data of torrents that changed."""
+        while True:
+            interval = max(0.1, float(self._settings.resume_save_interval_s))
+            await asyncio.sleep(interval)
+            if self._session is None:
+                return
+            started = time.perf_counter()
+            try:
+                count = await self._save_all_resume_data(only_changed=True)
+            except Exception:
+                log.exception("periodic resume data save failed")
+                continue
+            if count:
+                log.debug("resume data of %d torrent(s) saved in %.0f ms", count,
+                          (time.perf_counter() - started) * 1000)
+
+    def _notify_access(self, key: str) -> None:
+        for callback in self._access_listeners:
+            try:
+                callback(key)
+            except Exception:
+                log.exception("access listener failed")
 
     async def _status_loop(self) -> None:
         while True:
@@ -378,3 +665,10 @@ class TorrentEngine:
                 torrent.resync()
         elif isinstance(event, ev.ListenFailed):
             log.error("torrent session cannot listen: %s", event.message)
+
+
+def _needs_save(handle: lt.torrent_handle) -> bool:
+    try:
+        return bool(handle.need_save_resume_data())
+    except RuntimeError:
+        return False
