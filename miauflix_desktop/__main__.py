@@ -1,12 +1,29 @@
-"""Command line: `miauflix-desktop [options]` runs the app, `... serve --demo` runs headless."""
+"""Command line: `miauflix-desktop [options]` runs the app, `... serve --demo` runs headless.
+
+`serve --add MAGNET_OR_TORRENT` (repeatable) serves any torrent headless as well.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
 from miauflix_desktop import __version__
+
+# How long `serve --add` waits for a torrent's metadata by default: a magnet on the
+# internet often needs tens of seconds to find a peer through DHT and trackers.
+DEFAULT_ADD_TIMEOUT_S = 120.0
+
+
+def peer_address(text: str) -> tuple[str, int]:
+    """"HOST:PORT" or "[V6]:PORT" -> (host, port), for --peer."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -33,6 +50,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve = sub.add_parser("serve", parents=[common],
                            help="run engine and stream server without the UI; print one JSON "
                                 "line per title with a URL any player can open")
+    serve.add_argument("--add", action="append", default=[], metavar="MAGNET_OR_TORRENT",
+                       help="also serve this magnet link or .torrent file (repeatable): "
+                            "prints a JSON line for its largest video once its metadata "
+                            "is known; works with or without --demo")
+    serve.add_argument("--add-timeout", type=float, default=DEFAULT_ADD_TIMEOUT_S,
+                       metavar="SECONDS",
+                       help="give up on an added torrent whose metadata has not arrived "
+                            f"after this long (default {DEFAULT_ADD_TIMEOUT_S:g})")
+    # Peers to dial for every added torrent (tests seed with a local client; with
+    # --isolated there is no DHT or tracker to find it otherwise).
+    serve.add_argument("--peer", action="append", default=[], type=peer_address,
+                       help=argparse.SUPPRESS)
     serve.set_defaults(command="serve")
     rotate = sub.add_parser("rotate-key", parents=[common],
                             help="re-encrypt the library's sensitive source fields (magnets, "
@@ -42,6 +71,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.port is not None and not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
+    if args.command == "serve" and not (args.add_timeout > 0
+                                        and math.isfinite(args.add_timeout)):
+        parser.error("--add-timeout must be a positive number of seconds")
     return args
 
 

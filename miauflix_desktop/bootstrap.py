@@ -12,13 +12,14 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from miauflix_desktop.config.paths import AppPaths
 from miauflix_desktop.config.settings import Settings, load_settings
 from miauflix_desktop.container import Container, build_container
 from miauflix_desktop.core.errors import MiauflixError, MissingDependencyError
+from miauflix_desktop.services.adhoc import DEFAULT_METADATA_TIMEOUT_S, AdhocItem, parse_item
 
 log = logging.getLogger("miauflix_desktop")
 T = TypeVar("T")
@@ -92,16 +93,71 @@ def run(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace, paths: AppPaths) -> int:
     settings = step("settings", lambda: apply_args(load_settings(paths.settings_file), args))
-    if not args.demo:
-        raise MiauflixError("Nothing to serve yet: pass --demo to serve the demo library.")
-    step("programs", lambda: check_programs(ui=False))
+    adds: list[str] = list(getattr(args, "add", None) or [])
+    if not args.demo and not adds:
+        raise MiauflixError("Nothing to serve: pass --demo (the demo library) and/or "
+                            "--add MAGNET_OR_TORRENT.")
+    # Every --add is checked before anything starts: a typo fails in milliseconds,
+    # with exit code 2 and one line saying why, not after the engine is up.
+    items = step("add items", lambda: _unique([parse_item(a) for a in adds]))
+    if args.demo:
+        step("programs", lambda: check_programs(ui=False))
+    # A magnet the user adds lives on the internet: the engine must not be confined to
+    # loopback then, unless --isolated asks for it (tests seeding on 127.0.0.1 do).
+    isolated: bool | None = True if args.isolated else (False if items else None)
     container = step("container", lambda: build_container(
-        paths, settings, demo=True, sync=False, demo_duration_s=args.demo_duration))
-    asyncio.run(_serve(container))
-    return 0
+        paths, settings, demo=args.demo, sync=False, isolated_network=isolated,
+        demo_duration_s=args.demo_duration))
+    return asyncio.run(_serve(container, items, peers=tuple(getattr(args, "peer", ()) or ()),
+                              add_timeout_s=getattr(args, "add_timeout",
+                                                    DEFAULT_METADATA_TIMEOUT_S)))
 
 
-async def _serve(container: Container) -> None:
+def _unique(items: list[AdhocItem]) -> list[AdhocItem]:
+    """The same torrent given twice (as a file and as its magnet) is served once."""
+    seen: dict[str, AdhocItem] = {}
+    for item in items:
+        # A .torrent beats a magnet of the same hash: no metadata fetch needed.
+        if item.info_hash not in seen or (item.torrent and not seen[item.info_hash].torrent):
+            seen[item.info_hash] = item
+    return list(seen.values())
+
+
+def _print_title(title: str, url: str) -> None:
+    sys.stdout.write(json.dumps({"title": title, "url": url}) + "\n")
+    sys.stdout.flush()
+
+
+async def _serve_demo(container: Container) -> bool:
+    assert container.demo is not None
+    await container.demo.wait_ready()
+    for entry in container.demo.entries:
+        target = await container.streams.open(entry.movie_id)
+        _print_title(target.title, target.url)
+    return True
+
+
+async def _serve_added(container: Container, item: AdhocItem, peers: tuple[tuple[str, int], ...],
+                       timeout_s: float) -> bool:
+    """Add one torrent and print its line; a failure is reported and the others go on."""
+    try:
+        film = await container.adhoc.add(item, peers, timeout_s)
+        target = await container.streams.open(film.movie_id, film.source_id)
+    except MiauflixError as exc:
+        log.warning("%s", exc)
+        sys.stderr.write(f"miauflix-desktop: {exc}\n")
+        return False
+    _print_title(target.title, target.url)
+    return True
+
+
+async def _serve(container: Container, adds: Sequence[AdhocItem] = (), *,
+                 peers: tuple[tuple[str, int], ...] = (),
+                 add_timeout_s: float = DEFAULT_METADATA_TIMEOUT_S) -> int:
+    """Start, print one JSON line per title as it becomes playable, run until a signal.
+
+    Exit code 1 when only --add was given and none of them could be served.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -109,22 +165,32 @@ async def _serve(container: Container) -> None:
     lifecycle = container.lifecycle()
     await lifecycle.start()
     freeze_startup_heap()
+    jobs: list[asyncio.Task[bool]] = []
     try:
-        assert container.demo is not None
-        ready = asyncio.create_task(container.demo.wait_ready())
+        if container.demo is not None:
+            jobs.append(asyncio.create_task(_serve_demo(container), name="serve-demo"))
+        # Concurrently: one magnet waiting for peers must not hold back the others.
+        jobs += [asyncio.create_task(_serve_added(container, item, peers, add_timeout_s),
+                                     name=f"serve-add-{item.info_hash[:8]}")
+                 for item in adds]
+        all_done = asyncio.gather(*jobs)
+        # Retrieved here when a signal ends the wait first (no "never retrieved" noise).
+        all_done.add_done_callback(lambda f: f.cancelled() or f.exception())
         stopped = asyncio.create_task(stop.wait())
-        await asyncio.wait({ready, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        if ready.done():
-            stopped.cancel()
-            ready.result()
-            for entry in container.demo.entries:
-                target = await container.streams.open(entry.movie_id)
-                sys.stdout.write(json.dumps({"title": target.title, "url": target.url}) + "\n")
-            sys.stdout.flush()
-            await stop.wait()
-        else:
-            ready.cancel()
+        await asyncio.wait({all_done, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if not all_done.done():
+            return 0  # a signal during start-up: a clean exit
+        stopped.cancel()
+        if not any(all_done.result()):  # the demo's errors are raised from here
+            log.error("none of the added torrents could be served")
+            sys.stderr.write("miauflix-desktop: nothing to serve\n")
+            return 1
+        await stop.wait()
+        return 0
     finally:
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
         log.info("shutting down")
         await lifecycle.stop()
 

@@ -109,7 +109,9 @@ class SourceRepository:
             rows = s.execute(
                 select(Movie.id, Movie.tmdb_id, Movie.imdb_id, Movie.title,
                        Movie.release_date)
-                .where(Movie.is_demo.is_(False),
+                # TMDB films only: demo titles (and torrents the user added, negative
+                # ids) bring their own source and have nothing to look up.
+                .where(Movie.is_demo.is_(False), Movie.tmdb_id > 0,
                        or_(Movie.sources_searched_at.is_(None),
                            Movie.sources_searched_at < stale_before))
                 .order_by(Movie.sources_searched_at.is_not(None),
