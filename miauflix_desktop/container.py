@@ -243,6 +243,7 @@ class UiParts:
 def build_ui(container: Container) -> UiParts:
     """Build PlayerService, the view models and the shell (Qt must already exist)."""
     from miauflix_desktop.config.settings import save_settings
+    from miauflix_desktop.services.history import WatchHistory
     from miauflix_desktop.services.playback.player import PlayerService
     from miauflix_desktop.ui.activity import ActivityViewModel
     from miauflix_desktop.ui.browse import BrowseViewModel
@@ -260,7 +261,9 @@ def build_ui(container: Container) -> UiParts:
     player = PlayerService(vo="libmpv")
     player_vm = PlayerViewModel(container.streams, player)
     app_vm = AppViewModel(
-        HomeViewModel(catalog), DetailsViewModel(catalog, container.streams), player_vm,
+        HomeViewModel(catalog),
+        DetailsViewModel(catalog, container.streams, history=WatchHistory(container.movies)),
+        player_vm,
         fullscreen=container.settings.ui.fullscreen,
         browse=BrowseViewModel(catalog), search=SearchViewModel(catalog),
         seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog),

@@ -9,6 +9,9 @@ from typing import Protocol
 MOVIE = "movie"
 TV = "tv"
 
+# Stopping at or past this fraction of a title counts as having watched it.
+WATCHED_FRACTION = 0.9
+
 
 @dataclass(frozen=True)
 class MediaItem:
@@ -82,6 +85,28 @@ class PlayTarget:
     title: str
     url: str
     start_position: float = 0.0
+
+
+@dataclass(frozen=True)
+class StreamStatus:
+    """How the stream behind the player is doing (the player's buffering overlay, seek bar).
+
+    ``buffered`` lists the downloaded parts of the file being played as fractions of the
+    file, sorted and merged: ((0.0, 0.12), (0.5, 0.53)).
+    """
+
+    peers: int = 0
+    download_rate: int = 0  # bytes/s
+    size: int = 0  # bytes of the file being played
+    downloaded: int = 0  # bytes of that file already downloaded
+    buffered: tuple[tuple[float, float], ...] = ()
+
+    def buffered_ahead(self, fraction: float) -> float:
+        """The fraction of the file downloaded contiguously from ``fraction`` onwards."""
+        for start, end in self.buffered:
+            if start <= fraction < end:
+                return end - fraction
+        return 0.0
 
 
 @dataclass(frozen=True)
@@ -206,4 +231,12 @@ class PlayPort(Protocol):
         """Stream the given source, or the best one when source_id is None."""
         ...
 
-    async def save_position(self, media_id: int, position: float, duration: float) -> None: ...
+    async def save_position(self, media_id: int, position: float, duration: float) -> None:
+        """Remember where the viewer is; at >= 90 % (WATCHED_FRACTION) the title counts as
+        watched and the next open starts from the beginning."""
+        ...
+
+    async def stream_status(self, media_id: int) -> StreamStatus | None:
+        """Peers, speed and downloaded parts of the file media_id plays from (None when
+        it is not streaming). Cheap enough to poll twice a second; never raises."""
+        ...

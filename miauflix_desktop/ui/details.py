@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.history import HistoryPort, clock_text
 from miauflix_desktop.core.media import (
     MOVIE,
     CatalogPort,
@@ -52,10 +53,13 @@ class DetailsViewModel(QObject):
     playRequested = Signal(int, int)
 
     def __init__(self, catalog: CatalogPort, play: PlayPort | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, history: HistoryPort | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
         self._play = play
+        self._history = history
+        self._resume_at: float | None = None
+        self._pending_id: int | None = None
         self._item: MediaItem | None = None
         self._loading = False
         self._error = ""
@@ -154,6 +158,10 @@ class DetailsViewModel(QObject):
     def _searching(self) -> bool:
         return self._sources_state in ("loading", "searching")
 
+    def _resume_text(self) -> str:
+        return f"Resume from {clock_text(self._resume_at)}" if self._resume_at else ""
+
+    resumeText = Property(str, _resume_text, notify=changed)
     sources = Property(QObject, _get_sources, constant=True)
     searching = Property(bool, _searching, notify=sourcesChanged)
     sourceCount = Property(int, _source_count, notify=sourcesChanged)
@@ -162,12 +170,15 @@ class DetailsViewModel(QObject):
 
     @Slot(int)
     def load(self, media_id: int) -> None:
+        self._pending_id = media_id
         if self._item is None or self._item.id != media_id:
+            self._resume_at = None
             self._item = None
             self.changed.emit()
             self._set_sources([], "")
         self._notice = ""
         self._tasks.spawn("load", self._load(media_id))
+        self.refreshResume()
         if self._play is not None:
             self._tasks.spawn("sources", self._load_sources(media_id))
             # Warm the stream while the viewer reads; Play then starts in milliseconds.
@@ -241,6 +252,42 @@ class DetailsViewModel(QObject):
             self.sourcesChanged.emit()
             return
         self.playRequested.emit(self._item.id, 0)
+
+    @Slot()
+    def refreshResume(self) -> None:
+        """Read the saved position again (Details opened, or back from the player)."""
+        if self._history is not None and self._item_id_or_pending() is not None:
+            self._tasks.spawn("resume", self._load_resume(self._item_id_or_pending()))
+
+    def _item_id_or_pending(self) -> int | None:
+        return self._pending_id if self._item is None else self._item.id
+
+    async def _load_resume(self, media_id: int | None) -> None:
+        assert self._history is not None
+        if media_id is None:
+            return
+        try:
+            at = await self._history.resume_point(media_id)
+        except Exception as exc:  # only the button's label depends on it
+            log.warning("resume point of %s unavailable: %s", media_id, exc)
+            at = None
+        if at != self._resume_at:
+            self._resume_at = at
+            self.changed.emit()
+
+    @Slot()
+    def startOver(self) -> None:
+        """Forget the saved position, then play from the beginning."""
+        if self._item is None or self._history is None:
+            return
+        self._tasks.spawn("start-over", self._start_over(self._item.id))
+
+    async def _start_over(self, media_id: int) -> None:
+        assert self._history is not None
+        await self._history.start_over(media_id)
+        self._resume_at = None
+        self.changed.emit()
+        self.playRequested.emit(media_id, 0)
 
     @Slot(int)
     def playSource(self, row: int) -> None:

@@ -17,6 +17,7 @@ from miauflix_desktop.ui.search import SearchViewModel
 from miauflix_desktop.ui.series import EpisodesViewModel, SeasonsViewModel
 from miauflix_desktop.ui.setup import SetupViewModel
 from miauflix_desktop.ui.status import StatusViewModel
+from miauflix_desktop.ui.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class AppViewModel(QObject):
         self._stack: list[str] = [HOME]
         self._fullscreen = fullscreen
         self._menu_open = False
+        self._tasks = OwnedTasks("navigator")
         details.playRequested.connect(self.openPlayer)
         if seasons is not None:
             seasons.seasonRequested.connect(self.openEpisodes)
@@ -128,6 +130,9 @@ class AppViewModel(QObject):
         vms = [self._home, self._details, self._player, self._browse, self._search,
                self._seasons, self._episodes, self._setup, self._status, self._activity]
         return [vm for vm in vms if vm is not None]
+
+    async def aclose(self) -> None:
+        await self._tasks.aclose()
 
     # -- navigation -------------------------------------------------------------------
 
@@ -215,6 +220,12 @@ class AppViewModel(QObject):
     def _leave_player(self) -> None:
         if self._screen() == PLAYER:
             self._player.back()
+            # Details' "Resume from" follows the position the player saves while closing.
+            self._tasks.spawn("after-player", self._after_player())
+
+    async def _after_player(self) -> None:
+        await self._player.wait_closed()
+        self._details.refreshResume()
 
     def _setup_finished(self) -> None:
         # First run ends on Home with whatever library the choice gave (TMDB or demo);

@@ -125,6 +125,7 @@ class UiShell:
             self._window.destroy()
         if service.render_context_live:
             await _wait(lambda: not service.render_context_live, timeout / 2)
+        await self._app.aclose()
         for vm in self._app.view_models():
             aclose = getattr(vm, "aclose", None)
             if aclose is not None:

@@ -35,6 +35,7 @@ from miauflix_desktop.ui.series import EpisodesViewModel, SeasonsViewModel
 from miauflix_desktop.ui.setup import SetupViewModel
 from miauflix_desktop.ui.shell import UiShell
 from miauflix_desktop.ui.status import StatusViewModel
+from tests.ui.fake_history import FakeHistory
 from tests.ui.fakes import FakeSetup, FakeStatus, Ports, build_ports
 
 
@@ -110,8 +111,9 @@ def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService)
     ports.catalog.fail_home = False
     ports.catalog.fail_browse = False
     ports.play.fail_open = False
+    ports.play.positions.clear()  # no test starts on another's resume point
     home = HomeViewModel(ports.catalog)
-    details = DetailsViewModel(ports.catalog, ports.play)
+    details = DetailsViewModel(ports.catalog, ports.play, history=FakeHistory(ports.play))
     player_vm = PlayerViewModel(ports.play, player)
     browse = BrowseViewModel(ports.catalog)
     search = SearchViewModel(ports.catalog)

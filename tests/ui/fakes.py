@@ -32,6 +32,7 @@ from miauflix_desktop.core.media import (
     SeasonItem,
     Shelf,
     SourceItem,
+    StreamStatus,
 )
 from miauflix_desktop.services.activity import ActivityService
 from miauflix_desktop.services.scheduler import Job, Scheduler
@@ -317,6 +318,16 @@ class FakePlay:
     no_sources: set[int] = field(default_factory=set)
     searched: list[int] = field(default_factory=list)
     search_results: dict[int, list[SourceItem]] = field(default_factory=dict)
+    # A slow source: open() takes this long (the player stays "loading" meanwhile).
+    open_delay: float = 0.0
+    # stream_status reports a stalled swarm: no peers, no speed, barely anything buffered.
+    stalled: bool = False
+    status_polls: int = 0
+    # The fake file behind every clip: ~4.8 Mbit/s over a 10 s clip, downloading at
+    # 1.2 MB/s from 7 peers, the start and the end (header, index) fetched first.
+    STATUS_SIZE = 6_000_000
+    STATUS_RATE = 1_200_000
+    STATUS_PEERS = 7
 
     async def prepare(self, media_id: int) -> None:
         self.prepared.append(media_id)
@@ -346,6 +357,8 @@ class FakePlay:
         if self.fail_open:
             raise StreamError("No source could be found for this title.")
         self.opened.append((media_id, source_id))
+        if self.open_delay:
+            await asyncio.sleep(self.open_delay)
         item = self.catalog.items[media_id]
         return PlayTarget(
             media_id=media_id,
@@ -357,6 +370,20 @@ class FakePlay:
     async def save_position(self, media_id: int, position: float, duration: float) -> None:
         self.saved.append((media_id, position, duration))
         self.positions[media_id] = position
+
+    async def stream_status(self, media_id: int) -> StreamStatus | None:
+        self.status_polls += 1
+        if media_id not in self.catalog.items:
+            return None
+        if self.stalled:
+            return StreamStatus(peers=0, download_rate=0, size=self.STATUS_SIZE,
+                                downloaded=self.STATUS_SIZE // 50, buffered=((0.0, 0.02),))
+        # Grows with every poll, like a download in progress.
+        head = min(1.0, 0.2 + 0.02 * self.status_polls)
+        buffered = ((0.0, head),) if head >= 0.97 else ((0.0, head), (0.97, 1.0))
+        downloaded = int(sum(end - start for start, end in buffered) * self.STATUS_SIZE)
+        return StreamStatus(peers=self.STATUS_PEERS, download_rate=self.STATUS_RATE,
+                            size=self.STATUS_SIZE, downloaded=downloaded, buffered=buffered)
 
 
 async def _lists_job() -> int:

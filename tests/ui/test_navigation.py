@@ -178,8 +178,12 @@ def test_details_sources_list_plays_the_chosen_source(ui: UiHarness) -> None:
         assert ui.app.property("screen") == "details"
         await wait_until(lambda: focused_name(ui.window) == "source_1", 5)
 
-        # Play on the Details screen itself asks for the best source (0 = best).
+        # Play on the Details screen itself asks for the best source (0 = best). Having
+        # watched a bit, Start over now sits between Play and Sources.
         await press(ui.window, Qt.Key.Key_Escape)
+        await wait_until(lambda: item(ui.window, "detailsStartOverButton").isVisible(), 5)
+        await press(ui.window, Qt.Key.Key_Left)
+        assert focused_name(ui.window) == "detailsStartOverButton"
         await press(ui.window, Qt.Key.Key_Left)
         assert focused_name(ui.window) == "detailsPlayButton"
         await press(ui.window, Qt.Key.Key_Return)
@@ -247,3 +251,34 @@ def test_title_without_sources_searches_at_once_with_progress(ui: UiHarness) -> 
             ui.ports.play.search_results = {}
 
     run(ui.loop, scenario())
+
+
+def test_resume_from_or_start_over(ui: UiHarness) -> None:
+    async def scenario() -> None:
+        await _home_ready(ui)
+        ui.ports.play.positions[1] = 125.0
+        await press(ui.window, Qt.Key.Key_Return)
+        play = item(ui.window, "detailsPlayButton")
+        await wait_until(lambda: play.property("text") == "▶  Resume from 2:05", 5, "resume")
+        assert focused_name(ui.window) == "detailsPlayButton"
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "detailsStartOverButton"
+        assert len(visible_focus_items(ui.window)) == 1
+        await press(ui.window, Qt.Key.Key_Right)
+        assert focused_name(ui.window) == "detailsSourcesButton"
+        await press(ui.window, Qt.Key.Key_Left)
+        await press(ui.window, Qt.Key.Key_Return)  # Start over
+        await wait_until(lambda: ui.app.property("screen") == "player", 5, "player")
+        assert ui.ports.play.opened[-1] == (1, None)
+        await wait_until(lambda: ui.player.state.started, 10, "first frame")
+        assert ui.player.state.position < 5  # from the beginning, not 2:05
+        await press(ui.window, Qt.Key.Key_Escape)
+        await ui.player_vm.wait_closed()
+        # Back on Details the label follows the newly saved position.
+        await wait_until(lambda: play.property("text").startswith("▶  Resume from 0:0"), 5,
+                         "new resume point")
+        assert focused_name(ui.window) == "detailsPlayButton"
+        ui.ports.play.positions.pop(1, None)
+        await press(ui.window, Qt.Key.Key_Escape)
+
+    run(ui.loop, scenario(), timeout=60)

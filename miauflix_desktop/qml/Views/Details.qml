@@ -12,7 +12,11 @@ FocusScope {
 
     // Arriving on Details starts on Play, unless the viewer comes back from a source
     // they chose in the open Sources list.
-    onVisibleChanged: if (visible && !sourcesPanel.shown) playButton.forceActiveFocus()
+    onVisibleChanged: {
+        if (!visible) return
+        if (vm) vm.refreshResume()  // back from the player: the position moved
+        if (!sourcesPanel.shown) playButton.forceActiveFocus()
+    }
 
     Keys.onPressed: (event) => {
         if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
@@ -169,17 +173,30 @@ FocusScope {
                 FocusButton {
                     id: playButton
                     objectName: "detailsPlayButton"
-                    text: "▶  Play"
+                    // Play resumes where the viewer stopped; the label says from where.
+                    text: details.vm && details.vm.resumeText !== ""
+                          ? "▶  " + details.vm.resumeText : "▶  Play"
                     focus: true
-                    KeyNavigation.right: sourcesButton.visible ? sourcesButton : null
+                    KeyNavigation.right: startOverButton.visible ? startOverButton
+                                         : (sourcesButton.visible ? sourcesButton : null)
                     onActivated: details.vm.play()
+                }
+                FocusButton {
+                    id: startOverButton
+                    objectName: "detailsStartOverButton"
+                    visible: details.vm && details.vm.resumeText !== ""
+                    text: "Start over"
+                    KeyNavigation.left: playButton
+                    KeyNavigation.right: sourcesButton.visible ? sourcesButton : null
+                    onActivated: details.vm.startOver()
+                    onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()
                 }
                 FocusButton {
                     id: sourcesButton
                     objectName: "detailsSourcesButton"
                     visible: details.vm && details.vm.sourceCount > 0
                     text: details.vm ? "Sources (" + details.vm.sourceCount + ")" : ""
-                    KeyNavigation.left: playButton
+                    KeyNavigation.left: startOverButton.visible ? startOverButton : playButton
                     onActivated: sourcesPanel.show()
                     // The list emptied (another title): never keep focus on a hidden button.
                     onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()

@@ -1,5 +1,8 @@
-// Player: the mpv item fills the screen; an overlay (title, time, progress, play state)
-// shows on any key and hides after a few seconds; a spinner until the first frame.
+// Player: the mpv item fills the screen; an on-screen display (title, clock, play state,
+// time, "ends at", a seek bar with the downloaded parts, peers and speed) shows on any key
+// and hides after a few seconds. A buffering panel (peers, speed, seconds buffered ahead,
+// "safe to start in N s") stays up while the stream loads or stalls.
+// Keys: OK/Space/Play-Pause toggles, Left/Right seek 10 s, Up/Down seek 60 s.
 import QtQuick
 import Miauflix.Video
 import "../Style"
@@ -10,7 +13,11 @@ FocusScope {
     objectName: "playerView"
     property QtObject vm
     property bool overlayWanted: true
-    readonly property bool overlayShown: overlayWanted || !vm || vm.paused || vm.loading || vm.error !== ""
+    readonly property bool buffering: !!vm && vm.buffering
+    readonly property bool overlayShown: overlayWanted || !vm || vm.paused || vm.loading
+                                         || buffering || vm.error !== ""
+    readonly property real safeX: width * 0.05
+    readonly property real safeY: height * 0.05
 
     function showOverlay() {
         overlayWanted = true
@@ -57,7 +64,9 @@ FocusScope {
             case Qt.Key_Right:
                 player.vm.seekForward(); event.accepted = true; break
             case Qt.Key_Up:
+                player.vm.seekForwardLong(); event.accepted = true; break
             case Qt.Key_Down:
+                player.vm.seekBackwardLong(); event.accepted = true; break
             case Qt.Key_Menu:
                 event.accepted = true; break
             }
@@ -74,37 +83,49 @@ FocusScope {
 
         Rectangle {
             anchors.left: parent.left; anchors.right: parent.right; anchors.top: parent.top
-            height: parent.height * 0.22
+            height: parent.height * 0.25
             gradient: Gradient {
-                GradientStop { position: 0.0; color: "#c0000000" }
+                GradientStop { position: 0.0; color: "#c8000000" }
                 GradientStop { position: 1.0; color: "#00000000" }
             }
         }
         Text {
+            id: clockText
+            objectName: "playerClock"
+            anchors.right: parent.right; anchors.rightMargin: player.safeX
+            y: player.safeY
+            text: player.vm ? player.vm.clockText : ""
+            color: Theme.text
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.headingSize
+        }
+        Text {
             objectName: "playerTitle"
-            x: parent.width * 0.05; y: parent.height * 0.05
-            width: parent.width * 0.9
+            anchors.left: parent.left; anchors.leftMargin: player.safeX
+            anchors.right: clockText.left; anchors.rightMargin: Theme.px(48)
+            y: player.safeY
             text: player.vm ? player.vm.title : ""
             color: Theme.text
             elide: Text.ElideRight
             font.family: Theme.fontFamily
             font.pixelSize: Theme.titleSize
             font.bold: true
+            style: Text.Raised; styleColor: "#80000000"
         }
 
         Rectangle {
             anchors.left: parent.left; anchors.right: parent.right; anchors.bottom: parent.bottom
-            height: parent.height * 0.3
+            height: parent.height * 0.35
             gradient: Gradient {
                 GradientStop { position: 0.0; color: "#00000000" }
-                GradientStop { position: 1.0; color: "#d0000000" }
+                GradientStop { position: 1.0; color: "#e0000000" }
             }
         }
         Row {
             id: controls
-            x: parent.width * 0.05
+            x: player.safeX
             anchors.bottom: progress.top
-            anchors.bottomMargin: Theme.px(24)
+            anchors.bottomMargin: Theme.px(28)
             spacing: Theme.px(32)
 
             // Play/pause state; it carries the focus ring while the overlay is up.
@@ -155,44 +176,132 @@ FocusScope {
                 font.pixelSize: Theme.bodySize
             }
         }
-        Rectangle {
+        Column {
+            anchors.right: parent.right; anchors.rightMargin: player.safeX
+            anchors.verticalCenter: controls.verticalCenter
+            spacing: Theme.px(6)
+            Text {
+                objectName: "playerEndsAt"
+                anchors.right: parent.right
+                text: player.vm ? player.vm.endsAtText : ""
+                visible: text !== ""
+                color: Theme.text
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+            Text {
+                objectName: "playerStreamInfo"
+                anchors.right: parent.right
+                text: player.vm && player.vm.hasStream
+                      ? player.vm.peers + (player.vm.peers === 1 ? " peer" : " peers")
+                        + "  ·  " + player.vm.speedText
+                      : ""
+                visible: text !== ""
+                color: Theme.textDim
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.smallSize
+            }
+        }
+
+        // Seek bar: the track, the downloaded parts of the file, the played part, a knob.
+        Item {
             id: progress
             objectName: "playerProgress"
-            x: parent.width * 0.05
-            width: parent.width * 0.9
+            x: player.safeX
+            width: parent.width - 2 * player.safeX
             anchors.bottom: parent.bottom
-            anchors.bottomMargin: parent.height * 0.05
-            height: Theme.px(10)
-            radius: height / 2
-            color: "#55ffffff"
+            anchors.bottomMargin: player.safeY
+            height: Theme.px(12)
+            readonly property real played: player.vm ? player.vm.progress : 0
             Rectangle {
-                width: parent.width * (player.vm ? player.vm.progress : 0)
+                anchors.fill: parent
+                radius: height / 2
+                color: "#40ffffff"
+            }
+            Repeater {
+                model: player.vm ? player.vm.bufferedRanges : []
+                Rectangle {
+                    required property var modelData
+                    objectName: "playerBufferedRange"
+                    x: progress.width * modelData[0]
+                    width: Math.max(Theme.px(2), progress.width * (modelData[1] - modelData[0]))
+                    height: progress.height
+                    radius: height / 2
+                    color: "#90ffffff"
+                }
+            }
+            Rectangle {
+                objectName: "playerPlayed"
+                width: Math.max(height, parent.width * progress.played)
                 height: parent.height
-                radius: parent.radius
+                radius: height / 2
                 color: Theme.accent
+            }
+            Rectangle {
+                width: Theme.px(28); height: width; radius: width / 2
+                anchors.verticalCenter: parent.verticalCenter
+                x: parent.width * progress.played - width / 2
+                color: Theme.text
+                visible: player.vm && player.vm.started
             }
         }
     }
 
-    Column {
+    // Loading / buffering panel with what the stream is doing; errors replace it.
+    Rectangle {
+        id: bufferPanel
+        objectName: "playerBuffering"
         anchors.centerIn: parent
-        spacing: Theme.px(24)
-        visible: player.vm && (player.vm.loading || player.vm.error !== "")
-        Spinner {
-            objectName: "playerSpinner"
-            anchors.horizontalCenter: parent.horizontalCenter
-            visible: player.vm && player.vm.loading
-        }
-        Text {
-            objectName: "playerMessage"
-            anchors.horizontalCenter: parent.horizontalCenter
-            width: player.width * 0.7
-            horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
-            text: player.vm ? (player.vm.error !== "" ? player.vm.error + "\nPress Back to return." : (player.vm.loading ? "Loading…" : "")) : ""
-            color: player.vm && player.vm.error !== "" ? Theme.error : Theme.text
-            font.family: Theme.fontFamily
-            font.pixelSize: Theme.bodySize
+        visible: player.vm && (player.buffering || player.vm.error !== "")
+        width: Math.max(player.width * 0.36, panelColumn.implicitWidth + Theme.px(96))
+        height: panelColumn.implicitHeight + Theme.px(72)
+        radius: Theme.radius * 2
+        color: player.vm && player.vm.error !== "" ? "transparent" : "#b0000000"
+        Column {
+            id: panelColumn
+            anchors.centerIn: parent
+            spacing: Theme.px(18)
+            Spinner {
+                objectName: "playerSpinner"
+                anchors.horizontalCenter: parent.horizontalCenter
+                visible: player.buffering
+            }
+            Text {
+                objectName: "playerMessage"
+                anchors.horizontalCenter: parent.horizontalCenter
+                width: Math.min(implicitWidth, player.width * 0.7)
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.Wrap
+                text: !player.vm ? "" : player.vm.error !== ""
+                      ? player.vm.error + "\nPress Back to return."
+                      : (player.vm.loading ? "Loading…" : (player.buffering ? "Buffering…" : ""))
+                color: player.vm && player.vm.error !== "" ? Theme.error : Theme.text
+                font.family: Theme.fontFamily
+                font.pixelSize: player.vm && player.vm.error !== "" ? Theme.bodySize : Theme.headingSize
+            }
+            Text {
+                objectName: "playerBufferingStats"
+                anchors.horizontalCenter: parent.horizontalCenter
+                visible: player.buffering && text !== ""
+                text: player.vm && player.vm.hasStream
+                      ? player.vm.peers + (player.vm.peers === 1 ? " peer" : " peers")
+                        + "  ·  " + player.vm.speedText
+                        + (player.vm.bufferedSecondsText !== ""
+                           ? "  ·  " + player.vm.bufferedSecondsText : "")
+                      : ""
+                color: Theme.text
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+            Text {
+                objectName: "playerSafeToStart"
+                anchors.horizontalCenter: parent.horizontalCenter
+                visible: player.buffering && text !== ""
+                text: player.vm ? player.vm.safeToStartText : ""
+                color: Theme.textDim
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
         }
     }
 }

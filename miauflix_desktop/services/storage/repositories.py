@@ -115,6 +115,13 @@ class MovieRepository:
         with self._db.session() as s:
             return s.get(WatchProgress, movie_id)
 
+    def forget_progress(self, movie_id: int) -> None:
+        """Start over: the next Play begins at 0 (the row goes; "Continue watching" too)."""
+        with self._db.session() as s, s.begin():
+            row = s.get(WatchProgress, movie_id)
+            if row is not None:
+                s.delete(row)
+
     def save_progress(self, movie_id: int, position: float, duration: float) -> None:
         with self._db.session() as s, s.begin():
             row = s.get(WatchProgress, movie_id)

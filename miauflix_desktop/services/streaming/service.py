@@ -9,12 +9,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from miauflix_desktop.core.errors import StreamError, TokenError, TorrentError
-from miauflix_desktop.core.media import PlayTarget, SourceItem
+from miauflix_desktop.core.media import (
+    WATCHED_FRACTION,
+    PlayTarget,
+    SourceItem,
+    StreamStatus,
+)
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.streaming.tokens import StreamClaim, TokenSigner
 from miauflix_desktop.services.torrent.reader import FileReader
 from miauflix_desktop.services.torrent.session import TorrentEngine, TorrentSpec
-from miauflix_desktop.services.torrent.torrent import Torrent
+from miauflix_desktop.services.torrent.torrent import Torrent, downloaded_ranges
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,17 @@ class OpenFile:
         return self.torrent.open_file(self.file_index)
 
 
+def resume_start(position: float, duration: float) -> float:
+    """Where a title resumes: 0 when never started or watched (>= 90 %, or within 30 s of
+    the end), else the saved position."""
+    if position <= 0:
+        return 0.0
+    if duration > 0 and (position >= duration * WATCHED_FRACTION
+                         or position >= duration - RESTART_IF_WITHIN_S):
+        return 0.0
+    return position
+
+
 def content_type_for(name: str) -> str:
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return EXTRA_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -67,6 +83,7 @@ class StreamService:
         # Source discovery's on-demand search (None: demo/offline, nothing to search).
         self._discover = discover
         self._open: dict[tuple[int, int], OpenFile] = {}
+        self._playing: dict[int, OpenFile] = {}  # media id -> the file open() handed out
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -74,6 +91,7 @@ class StreamService:
 
     async def stop(self) -> None:
         self._open.clear()
+        self._playing.clear()
 
     async def sources(self, media_id: int) -> list[SourceItem]:
         records = await asyncio.to_thread(self._movies.sources, media_id)
@@ -104,13 +122,10 @@ class StreamService:
         if source is None:
             raise StreamError(f"No source found yet for “{movie.title}”.")
         opened = await self._open_source(source.id)
+        self._playing[media_id] = opened
         token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl)
         progress = await asyncio.to_thread(self._movies.progress, media_id)
-        start = 0.0
-        if progress and progress.position > 0 and (
-            progress.duration <= 0 or progress.position < progress.duration - RESTART_IF_WITHIN_S
-        ):
-            start = progress.position
+        start = resume_start(progress.position, progress.duration) if progress else 0.0
         return PlayTarget(media_id, movie.title, f"{self._base_url()}/stream/{token}", start)
 
     async def prepare(self, media_id: int) -> None:
@@ -137,6 +152,13 @@ class StreamService:
 
     async def save_position(self, media_id: int, position: float, duration: float) -> None:
         await asyncio.to_thread(self._movies.save_progress, media_id, position, duration)
+
+    async def stream_status(self, media_id: int) -> StreamStatus | None:
+        """Peers, speed and the downloaded parts of the file open(media_id) handed out."""
+        opened = self._playing.get(media_id)
+        if opened is None:
+            return None
+        return file_status(opened)
 
     async def _open_source(self, source_id: int, file_index: int | None = None) -> OpenFile:
         async with self._lock:
@@ -181,8 +203,30 @@ class StreamService:
         return self._signer.issue(media_id, source_id, file_index, self._ttl)
 
 
+def file_status(opened: OpenFile) -> StreamStatus:
+    """A StreamStatus of one open file from its torrent's last status and piece map."""
+    torrent = opened.torrent
+    status = torrent.status()
+    meta = torrent.meta
+    ranges: list[tuple[int, int]] = []
+    if meta is not None and opened.size > 0:
+        try:
+            ranges = downloaded_ranges(meta, meta.file(opened.file_index), torrent.have_pieces())
+        except Exception as exc:  # a status poll must never take the player down
+            log.debug("piece map of %s unavailable: %s", torrent.info_hash, exc)
+    size = max(opened.size, 1)
+    return StreamStatus(
+        peers=status.num_peers,
+        download_rate=status.download_rate,
+        size=opened.size,
+        downloaded=sum(end - start for start, end in ranges),
+        buffered=tuple((start / size, end / size) for start, end in ranges),
+    )
+
+
 def _ext(path: str) -> str:
     return "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
 
 
-__all__ = ["OpenFile", "StreamService", "TokenError", "content_type_for"]
+__all__ = ["OpenFile", "StreamService", "TokenError", "content_type_for", "file_status",
+           "resume_start"]

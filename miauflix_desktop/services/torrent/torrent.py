@@ -81,6 +81,27 @@ def meta_from_info(ti: lt.torrent_info) -> TorrentMeta:
     )
 
 
+def downloaded_ranges(meta: TorrentMeta, entry: FileEntry,
+                      have: list[bool]) -> list[tuple[int, int]]:
+    """The downloaded byte ranges of one file, as sorted, merged [start, end) offsets
+    within the file, from the torrent's piece map (``have[piece]``)."""
+    if entry.size <= 0 or meta.piece_length <= 0:
+        return []
+    first = entry.offset // meta.piece_length
+    last = (entry.offset + entry.size - 1) // meta.piece_length
+    ranges: list[tuple[int, int]] = []
+    for piece in range(first, last + 1):
+        if piece >= len(have) or not have[piece]:
+            continue
+        start = max(piece * meta.piece_length - entry.offset, 0)
+        end = min((piece + 1) * meta.piece_length - entry.offset, entry.size)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1] = (ranges[-1][0], end)
+        else:
+            ranges.append((start, end))
+    return ranges
+
+
 def _consume_exception(fut: asyncio.Future[object]) -> None:
     # Prefetches nobody awaits may fail (torrent removed); that is not worth a warning.
     if not fut.cancelled():
@@ -139,6 +160,23 @@ class Torrent:
 
     def has_piece(self, piece: int) -> bool:
         return piece in self._have
+
+    def have_pieces(self) -> list[bool]:
+        """Which pieces are downloaded, indexed by piece (empty before the metadata).
+
+        One libtorrent status query (query_pieces), cheap enough to poll a few times a
+        second; falls back to the pieces this object saw finish.
+        """
+        if self._meta is None:
+            return []
+        seen = [p in self._have for p in range(self._meta.num_pieces)]
+        if not self._handle.is_valid():
+            return seen
+        try:
+            pieces = list(self._handle.status(lt.torrent_handle.query_pieces).pieces)
+        except RuntimeError:  # the handle went away between the check and the call
+            return seen
+        return pieces if len(pieces) == self._meta.num_pieces else seen
 
     async def finished(self) -> None:
         """Completes when every wanted piece is downloaded."""
