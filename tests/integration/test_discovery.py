@@ -241,6 +241,17 @@ async def test_a_discovered_source_plays_through_the_engine(world, tmp_path) -> 
         finally:
             reader.close()
         assert data == payload
+
+        # Evicted from the cache (or removed by the seeding policy): Play adds it again.
+        await engine.remove(ih)
+        again = await asyncio.wait_for(service.open(film, source.id), 20)
+        reopened = await service.resolve(again.url.rsplit("/", 1)[1])
+        assert reopened.torrent is engine.get(ih)
+        reader = reopened.reader()
+        try:
+            assert await asyncio.wait_for(reader.read(0, 4096), 20) == payload[:4096]
+        finally:
+            reader.close()
     finally:
         await asyncio.wait_for(engine.stop(), 5)
         await seeder.stop()

@@ -31,7 +31,8 @@ EXTRA_TYPES = {".mkv": "video/x-matroska", ".webm": "video/webm", ".ts": "video/
 RESTART_IF_WITHIN_S = 30.0
 
 # How the UI names each provider (MovieSource.source holds the short key).
-PROVIDER_NAMES = {"demo": "Demo swarm", "yts": "YTS", "therarbg": "TheRARBG"}
+PROVIDER_NAMES = {"demo": "Demo swarm", "yts": "YTS", "therarbg": "TheRARBG",
+                  "adhoc": "Added by you"}
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
 Discover = Callable[[int, Callable[[str], None]], Awaitable[int]]
@@ -165,7 +166,12 @@ class StreamService:
             key_any = next((k for k in self._open if k[0] == source_id
                             and (file_index is None or k[1] == file_index)), None)
             if key_any is not None:
-                return self._open[key_any]
+                cached = self._open[key_any]
+                # The cache may have evicted it (or the seeding policy removed it): a dead
+                # torrent would fail every read, so add it again below.
+                if self._engine.get(cached.torrent.info_hash) is cached.torrent:
+                    return cached
+                del self._open[key_any]
             source = await asyncio.to_thread(self._movies.get_source, source_id)
             if source is None:
                 raise StreamError("This source no longer exists.")
