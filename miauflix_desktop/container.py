@@ -157,6 +157,7 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
         token_ttl=settings.server.token_ttl_seconds,
         peer_hints=demo_library.peers_for if demo_library else None,
         discover=sources.search_now if sources.discovery is not None else None,
+        quality=settings.playback.quality,
     )
     server = StreamServer(settings.server, streams.resolve)
     server_ref.append(server)
@@ -258,7 +259,7 @@ def build_ui(container: Container) -> UiParts:
     from miauflix_desktop.ui.status import StatusViewModel
 
     catalog = container.library
-    player = PlayerService(vo="libmpv")
+    player = PlayerService(vo="libmpv", hwdec=container.settings.playback.hwdec)
     player_vm = PlayerViewModel(container.streams, player)
     app_vm = AppViewModel(
         HomeViewModel(catalog),

@@ -57,6 +57,16 @@ class UiSettings:
 
 
 @dataclass
+class PlaybackSettings:
+    """What Play picks and how mpv decodes."""
+
+    # "auto" = the best source; "2160p", "1080p", "720p" = the best at most that tall
+    # (a slower line or a smaller screen); falls back to the best when none fits.
+    quality: str = "auto"
+    hwdec: str = "auto-safe"  # mpv's hwdec: "auto-safe", "no", "vaapi", ...
+
+
+@dataclass
 class TmdbSettings:
     """TMDB access; defaults stay well under TMDB's ~40 requests/s."""
 
@@ -105,6 +115,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     torrent: TorrentSettings = field(default_factory=TorrentSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    playback: PlaybackSettings = field(default_factory=PlaybackSettings)
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     vpn: VpnSettings = field(default_factory=VpnSettings)

@@ -48,3 +48,24 @@ async def test_sources_best_first_with_their_facts(repo) -> None:
     # A source of another film is refused, whatever id the caller passes.
     with pytest.raises(StreamError, match="No source found yet"):
         await service.open(film, foreign)
+
+
+async def test_quality_setting_picks_the_best_source_that_fits(repo) -> None:
+    movies, db = repo
+    film = movies.upsert_demo(-1002, "C", "", 2024, 90, "", "")
+    uhd = movies.upsert_source(film, "dd" * 20, b"x", 9_000_000_000, "yts", "2160p", "x265")
+    fhd = movies.upsert_source(film, "ee" * 20, b"x", 2_000_000_000, "yts", "1080p", "x264")
+    with db.session() as s, s.begin():
+        s.execute(update(MovieSource).where(MovieSource.id == uhd).values(streaming_score=9500))
+        s.execute(update(MovieSource).where(MovieSource.id == fhd).values(streaming_score=8000))
+
+    def service(quality: str) -> StreamService:
+        return StreamService(movies, engine=None, signer=TokenSigner(b"k" * 32),  # type: ignore[arg-type]
+                             base_url=lambda: "", token_ttl=60, quality=quality)
+
+    assert (await service("auto")._choose(film)).id == uhd
+    assert (await service("1080p")._choose(film)).id == fhd
+    assert (await service("4K")._choose(film)).id == uhd
+    # Nothing fits 720p: the best of all rather than no Play at all.
+    assert (await service("720p")._choose(film)).id == uhd
+    assert await service("1080p")._choose(424242) is None

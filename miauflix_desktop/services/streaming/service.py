@@ -15,7 +15,7 @@ from miauflix_desktop.core.media import (
     SourceItem,
     StreamStatus,
 )
-from miauflix_desktop.services.storage.repositories import MovieRepository
+from miauflix_desktop.services.storage.repositories import MovieRepository, SourceRecord
 from miauflix_desktop.services.streaming.tokens import StreamClaim, TokenSigner
 from miauflix_desktop.services.torrent.reader import FileReader
 from miauflix_desktop.services.torrent.session import TorrentEngine, TorrentSpec
@@ -63,6 +63,15 @@ def resume_start(position: float, duration: float) -> float:
     return position
 
 
+def quality_lines(quality: str) -> int | None:
+    """"1080p" -> 1080, "4K" -> 2160; None for "auto" or anything unknown."""
+    text = quality.strip().lower()
+    if text in ("4k", "uhd"):
+        return 2160
+    digits = text.removesuffix("p")
+    return int(digits) if digits.isdigit() else None
+
+
 def content_type_for(name: str) -> str:
     ext = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     return EXTRA_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -74,8 +83,9 @@ class StreamService:
     def __init__(self, movies: MovieRepository, engine: TorrentEngine, signer: TokenSigner,
                  base_url: Callable[[], str], token_ttl: int,
                  peer_hints: PeerHints | None = None,
-                 discover: Discover | None = None) -> None:
+                 discover: Discover | None = None, quality: str = "auto") -> None:
         self._movies = movies
+        self._max_lines = quality_lines(quality)
         self._engine = engine
         self._signer = signer
         self._base_url = base_url
@@ -115,7 +125,7 @@ class StreamService:
         if movie is None:
             raise StreamError(f"No film with id {media_id}.")
         if source_id is None:
-            source = await asyncio.to_thread(self._movies.best_source, media_id)
+            source = await self._choose(media_id)
         else:
             source = await asyncio.to_thread(self._movies.get_source, source_id)
             if source is not None and source.movie_id != media_id:
@@ -129,6 +139,18 @@ class StreamService:
         start = resume_start(progress.position, progress.duration) if progress else 0.0
         return PlayTarget(media_id, movie.title, f"{self._base_url()}/stream/{token}", start)
 
+    async def _choose(self, media_id: int) -> SourceRecord | None:
+        """The best source within the quality setting (best first = playable, then score);
+        the best of all when none fits, so Play never fails because of the setting."""
+        records = await asyncio.to_thread(self._movies.sources, media_id)
+        if not records:
+            return None
+        if self._max_lines is None:
+            return records[0]
+        fitting = [r for r in records
+                   if (quality_lines(r.quality or "") or 0) <= self._max_lines]
+        return fitting[0] if fitting else records[0]
+
     async def prepare(self, media_id: int) -> None:
         """Add the best source's torrent and fetch its first piece before Play is pressed.
 
@@ -137,7 +159,7 @@ class StreamService:
         while the viewer reads the Details screen takes it off the Play path.
         """
         try:
-            source = await asyncio.to_thread(self._movies.best_source, media_id)
+            source = await self._choose(media_id)
             if source is None:
                 return
             opened = await self._open_source(source.id)
