@@ -17,8 +17,12 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.core.media import PlayPort, StreamStatus
-from miauflix_desktop.services.playback.player import PlayerService
-from miauflix_desktop.services.playback.state import PlayerState
+from miauflix_desktop.services.playback.player import (
+    SUB_DELAY_STEP,
+    SUB_SCALE_STEP,
+    PlayerService,
+)
+from miauflix_desktop.services.playback.state import PlayerState, Track
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.tasks import OwnedTasks
 
@@ -83,6 +87,7 @@ class PlayerViewModel(QObject):
     loadingChanged = Signal()
     streamChanged = Signal()
     clockChanged = Signal()
+    tracksChanged = Signal()
 
     def __init__(
         self, play: PlayPort, player: PlayerService, parent: QObject | None = None, *,
@@ -110,6 +115,7 @@ class PlayerViewModel(QObject):
         self._seek_target: float | None = None
         self._seek_target_at = 0.0
         self._save_task: asyncio.Task[None] | None = None
+        self._steps = 0
         self._tasks = OwnedTasks("player")
         self._unsubscribe = player.subscribe(self._on_state)
 
@@ -229,6 +235,27 @@ class PlayerViewModel(QObject):
         remaining = max(0.0, d - self._state.position)
         return "Ends at " + (self._now() + timedelta(seconds=remaining)).strftime("%H:%M")
 
+    def _audio_tracks(self) -> list[dict[str, object]]:
+        return [_track_row(t) for t in self._state.audio_tracks]
+
+    def _subtitle_tracks(self) -> list[dict[str, object]]:
+        return [_track_row(t) for t in self._state.sub_tracks]
+
+    def _subtitles_off(self) -> bool:
+        return self._state.selected("sub") is None
+
+    def _sub_delay_text(self) -> str:
+        return f"{self._state.sub_delay:+.1f} s"
+
+    def _sub_scale_text(self) -> str:
+        return f"{round(self._state.sub_scale * 100)} %"
+
+    audioTracks = Property(list, _audio_tracks, notify=tracksChanged)
+    subtitleTracks = Property(list, _subtitle_tracks, notify=tracksChanged)
+    subtitlesOff = Property(bool, _subtitles_off, notify=tracksChanged)
+    subDelayText = Property(str, _sub_delay_text, notify=tracksChanged)
+    subScaleText = Property(str, _sub_scale_text, notify=tracksChanged)
+
     title = Property(str, _get_title, notify=titleChanged)
     position = Property(float, _position, notify=playbackChanged)
     duration = Property(float, _duration, notify=playbackChanged)
@@ -319,6 +346,45 @@ class PlayerViewModel(QObject):
     @Slot()
     def seekBackwardLong(self) -> None:
         self.seek(-SEEK_LONG_STEP_SECONDS)
+
+    @Slot(int)
+    def selectAudio(self, track_id: int) -> None:
+        self._tasks.spawn("audio", self._player.set_audio(track_id))
+
+    @Slot(int)
+    def selectSubtitle(self, track_id: int) -> None:
+        """Show subtitle track track_id; 0 or less turns subtitles off."""
+        self._tasks.spawn("subtitle",
+                          self._player.set_subtitle(track_id if track_id > 0 else None))
+
+    @Slot(int)
+    def stepSubDelay(self, direction: int) -> None:
+        """direction +1: subtitles 0.1 s later; -1: earlier."""
+        if direction:
+            self._tasks.spawn(f"sub-delay-{self._next_step()}",
+                              self._player.adjust_sub_delay(SUB_DELAY_STEP * direction))
+
+    @Slot(int)
+    def stepSubScale(self, direction: int) -> None:
+        """direction +1: bigger subtitles; -1: smaller."""
+        if direction:
+            self._tasks.spawn("sub-scale",
+                              self._player.adjust_sub_scale(SUB_SCALE_STEP * direction))
+
+    @Slot(str)
+    def addSubtitle(self, path: str) -> None:
+        self._tasks.spawn("sub-add", self._add_subtitle(path))
+
+    async def _add_subtitle(self, path: str) -> None:
+        try:
+            await self._player.add_subtitle(path)
+        except Exception as exc:
+            log.warning("loading subtitles %s failed: %s", path, exc)
+
+    def _next_step(self) -> int:
+        # Each delay press is its own task: "add" in mpv accumulates, none may be dropped.
+        self._steps += 1
+        return self._steps % 8
 
     @Slot()
     def back(self) -> None:
@@ -420,6 +486,8 @@ class PlayerViewModel(QObject):
         was_loading = self._loading()
         was_seeking = self._state.seeking
         duration_changed = state.duration != self._state.duration
+        tracks_changed = (state.tracks, state.sub_delay, state.sub_scale) != (
+            self._state.tracks, self._state.sub_delay, self._state.sub_scale)
         self._state = state
         if state.seeking and not was_seeking:
             self._seek_started = _loop_time()
@@ -436,6 +504,8 @@ class PlayerViewModel(QObject):
             self.streamChanged.emit()  # buffering may change
         if duration_changed:
             self.clockChanged.emit()  # "ends at" needs the duration
+        if tracks_changed:
+            self.tracksChanged.emit()
 
     def _loading_changed(self) -> None:
         self.loadingChanged.emit()
@@ -467,6 +537,11 @@ class PlayerViewModel(QObject):
         saving = self._save_task
         if saving is not None and not saving.done():
             await asyncio.wait([saving], timeout=2.0)
+
+
+def _track_row(track: Track) -> dict[str, object]:
+    return {"id": track.id, "label": track.label, "language": track.language,
+            "codec": track.codec, "selected": track.selected}
 
 
 async def _noop() -> None:

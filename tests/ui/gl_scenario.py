@@ -82,7 +82,10 @@ async def scenario(out_dir: Path, data_dir: Path) -> dict:
         await wait_until(lambda: player.state.started, 20, "first frame")
         result["first_frame_ms"] = round((time.monotonic() - t0) * 1000)
         await wait_until(lambda: player.state.position >= 1.5, 20, "playback")
-        await press(window, Qt.Key.Key_Menu)  # bring the overlay up for the screenshot
+        # Bring the overlay up for the screenshot: Menu opens the Tracks panel, a second
+        # Menu closes it again and leaves the OSD up (it auto-hides as usual).
+        await press(window, Qt.Key.Key_Menu)
+        await press(window, Qt.Key.Key_Menu)
         await asyncio.sleep(0.5)
         image = window.grabWindow()
         image.save(str(out_dir / "player.png"))

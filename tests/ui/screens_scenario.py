@@ -3,8 +3,8 @@ fake ports (generated clips, fake catalog with films and series) and the real mp
 
 Usage: python -m tests.ui.screens_scenario OUT_DIR MEDIA_DIR
 Writes setup.png, home.png, menu.png, browse.png, search.png, details.png, series.png,
-episodes.png, player.png, banner.png, sources.png and activity.png to OUT_DIR. Keys only,
-like a remote.
+episodes.png, player.png, tracks.png, banner.png, sources.png and activity.png to OUT_DIR.
+Keys only, like a remote.
 """
 
 from __future__ import annotations
@@ -121,7 +121,9 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
         await keys(K.Key_Return)
         await wait_until(lambda: player.state.started and player.state.position >= 1.0, 20,
                          "playback")
-        await keys(K.Key_Menu)  # shows the overlay
+        await keys(K.Key_Menu)  # the Tracks panel (the OSD shows with it)
+        await shot("tracks", 0.5)
+        await keys(K.Key_Menu)  # closes the panel; the OSD stays a few seconds
         await shot("player", 0.5)
         await keys(K.Key_Escape)
     finally:

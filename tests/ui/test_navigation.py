@@ -79,7 +79,11 @@ def test_enter_details_play_and_back(ui: UiHarness) -> None:
         await press(ui.window, Qt.Key.Key_MediaTogglePlayPause)
         await wait_until(lambda: not ui.player_vm.property("paused"), 5, "resumed")
         before = ui.player.state.position
-        await press(ui.window, Qt.Key.Key_Menu)  # accepted, shows the overlay
+        await press(ui.window, Qt.Key.Key_Menu)  # opens the Tracks panel, stays in the player
+        assert item(ui.window, "tracksPanel").isVisible()
+        await press(ui.window, Qt.Key.Key_Escape)  # Back closes only the panel
+        assert ui.app.property("screen") == "player"
+        assert not item(ui.window, "tracksPanel").isVisible()
         await press(ui.window, Qt.Key.Key_Right)
         await wait_until(lambda: ui.player.state.position >= before + 5, 5, "seek +10 s")
         assert item(ui.window, "playerOverlay").isVisible()

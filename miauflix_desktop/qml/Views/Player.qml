@@ -2,7 +2,9 @@
 // time, "ends at", a seek bar with the downloaded parts, peers and speed) shows on any key
 // and hides after a few seconds. A buffering panel (peers, speed, seconds buffered ahead,
 // "safe to start in N s") stays up while the stream loads or stalls.
-// Keys: OK/Space/Play-Pause toggles, Left/Right seek 10 s, Up/Down seek 60 s.
+// Keys: OK/Space/Play-Pause toggles, Left/Right seek 10 s, Up/Down seek 60 s, Menu opens
+// the Tracks panel (audio, subtitles, subtitle delay/size) over the right side; Back or
+// Menu closes it again (the OSD stays up meanwhile).
 import QtQuick
 import Miauflix.Video
 import "../Style"
@@ -13,9 +15,10 @@ FocusScope {
     objectName: "playerView"
     property QtObject vm
     property bool overlayWanted: true
+    property bool tracksOpen: false
     readonly property bool buffering: !!vm && vm.buffering
-    readonly property bool overlayShown: overlayWanted || !vm || vm.paused || vm.loading
-                                         || buffering || vm.error !== ""
+    readonly property bool overlayShown: overlayWanted || tracksOpen || !vm || vm.paused
+                                         || vm.loading || buffering || vm.error !== ""
     readonly property real safeX: width * 0.05
     readonly property real safeY: height * 0.05
 
@@ -23,7 +26,23 @@ FocusScope {
         overlayWanted = true
         hideTimer.restart()
     }
-    onVisibleChanged: if (visible) showOverlay()
+    function openTracks() {
+        tracksOpen = true
+        tracksPanel.open()
+    }
+    function closeTracks() {
+        tracksOpen = false
+        keys.forceActiveFocus()
+        showOverlay()
+    }
+    onVisibleChanged: {
+        if (visible) {
+            showOverlay()
+        } else if (tracksOpen) {
+            tracksOpen = false
+            keys.focus = true  // within this scope only: the next screen keeps its focus
+        }
+    }
 
     Rectangle { anchors.fill: parent; color: "black" }
 
@@ -68,7 +87,7 @@ FocusScope {
             case Qt.Key_Down:
                 player.vm.seekBackwardLong(); event.accepted = true; break
             case Qt.Key_Menu:
-                event.accepted = true; break
+                player.openTracks(); event.accepted = true; break
             }
         }
     }
@@ -303,5 +322,14 @@ FocusScope {
                 font.pixelSize: Theme.bodySize
             }
         }
+    }
+
+    TracksPanel {
+        id: tracksPanel
+        anchors.top: parent.top; anchors.bottom: parent.bottom; anchors.right: parent.right
+        width: Math.min(parent.width, Math.max(parent.width * 0.55, Theme.px(1060)))
+        visible: player.tracksOpen
+        vm: player.vm
+        onCloseRequested: player.closeTracks()
     }
 }

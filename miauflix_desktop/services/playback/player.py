@@ -12,8 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from miauflix_desktop.core.errors import MissingDependencyError, PlaybackError
@@ -29,6 +32,10 @@ from miauflix_desktop.services.playback.state import (
     PositionChanged,
     SeekStarted,
     Stopped,
+    SubDelayChanged,
+    SubScaleChanged,
+    TracksChanged,
+    parse_track_list,
     reduce,
 )
 
@@ -65,6 +72,50 @@ STREAMING_OPTIONS: dict[str, str] = {
 }
 
 
+# Subtitle delay and size steps (the Tracks panel's −/+ entries).
+SUB_DELAY_STEP = 0.1
+SUB_SCALE_STEP = 0.1
+SUB_SCALE_MIN = 0.5
+SUB_SCALE_MAX = 2.5
+
+# ISO 639-1 -> the ISO 639-2 codes containers use (B and T forms), for the common ones.
+_ISO639_2: dict[str, tuple[str, ...]] = {
+    "en": ("eng",), "de": ("deu", "ger"), "fr": ("fra", "fre"), "es": ("spa",),
+    "it": ("ita",), "pt": ("por",), "nl": ("nld", "dut"), "sv": ("swe",), "da": ("dan",),
+    "no": ("nor",), "nb": ("nob", "nor"), "fi": ("fin",), "pl": ("pol",), "cs": ("ces", "cze"),
+    "ru": ("rus",), "uk": ("ukr",), "tr": ("tur",), "el": ("ell", "gre"), "hu": ("hun",),
+    "ro": ("ron", "rum"), "ja": ("jpn",), "ko": ("kor",), "zh": ("zho", "chi"),
+    "ar": ("ara",), "he": ("heb",), "hi": ("hin",),
+}
+
+
+def language_codes(languages: Sequence[str]) -> list[str]:
+    """["de", "en"] -> ["de", "deu", "ger", "en", "eng"]: every spelling mpv may meet."""
+    out: list[str] = []
+    for raw in languages:
+        code = raw.strip().lower().replace("-", "_").split("_")[0]
+        if not code:
+            continue
+        for form in (code, *_ISO639_2.get(code, ())):
+            if form not in out:
+                out.append(form)
+    return out
+
+
+def system_languages() -> list[str]:
+    """The user's languages from the environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG);
+    empty for C/POSIX."""
+    found: list[str] = []
+    for var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for part in os.environ.get(var, "").split(":"):
+            code = part.split(".")[0].split("@")[0].split("_")[0].lower()
+            if code and code not in ("c", "posix") and code not in found:
+                found.append(code)
+        if found:
+            break
+    return found
+
+
 def _import_mpv() -> Any:
     """Import python-mpv lazily: it dlopens libmpv at import time and raises OSError without it."""
     try:
@@ -84,6 +135,11 @@ class PlayerService:
 
     vo="libmpv" renders through the render API into the QML item (loadfile then waits
     for the item's render context); vo="null" plays without any picture (tests, audio).
+
+    preferred_audio / preferred_sub are language lists (ISO 639-1 or -2) in priority
+    order; mpv applies them to every file it opens (its alang/slang) before the first
+    frame. preferred_audio=None uses the system's languages; subtitles stay off unless a
+    preferred_sub language is present (or the file flags a track as default/forced).
     """
 
     def __init__(
@@ -93,11 +149,21 @@ class PlayerService:
         hwdec: str = "auto-safe",
         options: dict[str, str] | None = None,
         render_context_timeout: float = 5.0,
+        preferred_audio: Sequence[str] | None = None,
+        preferred_sub: Sequence[str] = (),
     ) -> None:
         self._vo = vo
         self._ao = ao
         self._hwdec = hwdec
-        self._options = {**STREAMING_OPTIONS, **(options or {})}
+        languages: dict[str, str] = {}
+        alang = language_codes(system_languages() if preferred_audio is None
+                               else preferred_audio)
+        slang = language_codes(preferred_sub)
+        if alang:
+            languages["alang"] = ",".join(alang)
+        if slang:
+            languages["slang"] = ",".join(slang)
+        self._options = {**STREAMING_OPTIONS, **languages, **(options or {})}
         self._render_context_timeout = render_context_timeout
         self._mpv: mpv_module.MPV | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,6 +175,7 @@ class PlayerService:
         self._render_ready: asyncio.Event | None = None
         self._render_freed: asyncio.Event | None = None
         self._load_generation = 0
+        self._loadfile_has_index = False
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -130,9 +197,11 @@ class PlayerService:
             raise MissingDependencyError("libmpv", "apt-get install libmpv2") from exc
         except Exception as exc:
             raise PlaybackError(f"mpv could not be initialised: {exc}") from exc
-        for name in ("time-pos", "duration", "pause", "eof-reached"):
+        for name in ("time-pos", "duration", "pause", "eof-reached", "track-list",
+                     "sub-delay", "sub-scale"):
             player.observe_property(name, self._on_property)
         player.register_event_callback(self._on_event)
+        self._loadfile_has_index = _mpv_version(player.mpv_version) >= (0, 38)
         self._mpv = player
         log.info("mpv %s started (vo=%s, ao=%s)", player.mpv_version, self._vo, self._ao)
 
@@ -230,9 +299,15 @@ class PlayerService:
         if generation != self._load_generation:
             return  # a newer load() or stop_playback() superseded this one
         player.pause = False
-        options = {"start": f"{start:.3f}"} if start > 0 else {}
+        # File-local options: a track picked in the Tracks panel (or a subtitle delay)
+        # belongs to this file; the next one starts from the language preferences again.
+        options = {"aid": "auto", "sid": "auto", "sub-delay": "0"}
+        if start > 0:
+            options["start"] = f"{start:.3f}"
+        # mpv 0.38 added an index argument before the options.
+        args = ("-1",) if self._loadfile_has_index else ()
         try:
-            await self._command("loadfile", url, "replace", _options(options))
+            await self._command("loadfile", url, "replace", *args, _options(options))
         except Exception as exc:
             self._dispatch(Failed(f"Could not open the stream: {exc}"))
             raise PlaybackError(f"mpv could not load {url}: {exc}") from exc
@@ -254,6 +329,47 @@ class PlayerService:
         except Exception as exc:
             # A seek past the end or before the file is loaded is not worth an error screen.
             log.warning("seek to %s (%s) failed: %s", seconds, reference, exc)
+
+    # -- tracks and subtitles ---------------------------------------------------------
+
+    async def set_audio(self, track_id: int) -> None:
+        """Switch to audio track `track_id` (mpv's aid; Track.id of an audio track)."""
+        await self._set_property("aid", str(int(track_id)))
+
+    async def set_subtitle(self, track_id: int | None) -> None:
+        """Show subtitle track `track_id` (mpv's sid), or none with None."""
+        await self._set_property("sid", "no" if track_id is None else str(int(track_id)))
+
+    async def adjust_sub_delay(self, delta: float = SUB_DELAY_STEP) -> None:
+        """Move subtitles later (+) or earlier (−) by delta seconds."""
+        if self._mpv is None:
+            return
+        try:
+            await self._command("add", "sub-delay", f"{delta:.3f}")
+        except Exception as exc:
+            log.warning("sub-delay %+.3f failed: %s", delta, exc)
+
+    async def adjust_sub_scale(self, delta: float = SUB_SCALE_STEP) -> None:
+        """Make subtitles bigger (+) or smaller (−), kept within 0.5x..2.5x."""
+        target = min(SUB_SCALE_MAX, max(SUB_SCALE_MIN, round(self._state.sub_scale + delta, 2)))
+        await self._set_property("sub-scale", f"{target:.2f}")
+
+    async def add_subtitle(self, path: str | Path) -> None:
+        """Load an external subtitle file and show it."""
+        if self._mpv is None or self._state.idle:
+            return
+        try:
+            await self._command("sub-add", str(path), "select")
+        except Exception as exc:
+            raise PlaybackError(f"mpv could not load the subtitles {path}: {exc}") from exc
+
+    async def _set_property(self, name: str, value: str) -> None:
+        if self._mpv is None:
+            return
+        try:
+            await self._command("set", name, value)
+        except Exception as exc:
+            log.warning("setting %s=%s failed: %s", name, value, exc)
 
     async def stop_playback(self) -> None:
         """Stop the current file (keeps mpv alive for the next one)."""
@@ -324,6 +440,12 @@ class PlayerService:
             event = PauseChanged(bool(value))
         elif name == "eof-reached":
             event = EofReached(bool(value))
+        elif name == "track-list":
+            event = TracksChanged(parse_track_list(value))
+        elif name == "sub-delay" and value is not None:
+            event = SubDelayChanged(float(value))
+        elif name == "sub-scale" and value is not None:
+            event = SubScaleChanged(float(value))
         if event is not None:
             self._post(self._dispatch, event)
 
@@ -361,6 +483,12 @@ class PlayerService:
 
 def _options(options: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in options.items())
+
+
+def _mpv_version(text: str) -> tuple[int, int]:
+    """"mpv 0.35.1" / "mpv v0.38.0-dirty" -> (0, 35); (0, 0) when it cannot be told."""
+    match = re.search(r"(\d+)\.(\d+)", text or "")
+    return (int(match[1]), int(match[2])) if match else (0, 0)
 
 
 def _error_text(mpv: Any, code: int) -> str:
