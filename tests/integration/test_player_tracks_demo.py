@@ -38,9 +38,10 @@ async def test_preferred_audio_then_switch_subtitles_delay_and_external_subs(
     await player.start()
     try:
         await player.load(str(whisker_waves))
+        # mpv marks the chosen track in a later track-list update than the one listing it.
         state = await player.wait_for(
-            lambda s: s.started and len(s.audio_tracks) == 2 and len(s.sub_tracks) == 1,
-            timeout=30)
+            lambda s: s.started and len(s.audio_tracks) == 2 and len(s.sub_tracks) == 1
+            and s.selected("audio") is not None, timeout=30)
         assert [(t.language, t.codec) for t in state.audio_tracks] == [("eng", "ac3"),
                                                                         ("deu", "ac3")]
         # The preference applied before the first frame: German, though English is default.
@@ -77,7 +78,8 @@ async def test_preferred_audio_then_switch_subtitles_delay_and_external_subs(
         await player.load(str(whisker_waves))
         await asyncio.sleep(0.2)
         state = await player.wait_for(
-            lambda s: s.started and len(s.audio_tracks) == 2, timeout=30)
+            lambda s: s.started and len(s.audio_tracks) == 2
+            and s.selected("audio") is not None, timeout=30)
         assert state.selected("audio").language == "deu"
         assert len(state.sub_tracks) == 1 and state.sub_delay == 0.0
         assert state.sub_scale == pytest.approx(1.1)  # size is a viewer preference: kept

@@ -463,8 +463,18 @@ def test_activity_lists_jobs_with_their_state_and_errors(ui: UiHarness) -> None:
         assert "every 1 h" in lists["summary"] and "12 items last run (12 in all)" in lists[
             "summary"], lists
         search = by_name["Source search"]
-        await wait_until(lambda: rows.row(1)["state"] == "failing", 5, "failing job")
-        assert "Cloudflare challenge" in rows.row(1)["error"]
+
+        def source_search() -> dict:
+            return next(rows.row(i) for i in range(rows.rowCount())
+                        if rows.row(i)["name"] == "Source search")
+
+        try:
+            # It fails on every run (retried every 30 s), so it reads "failing" except
+            # during the instant it runs.
+            await wait_until(lambda: source_search()["state"] == "failing", 10, "failing job")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {source_search()}") from None
+        assert "Cloudflare challenge" in source_search()["error"]
         assert by_name["VPN"]["group"] == "Network"
         assert search["group"] == "Jobs"
         assert focused_name(ui.window) == "activity_0"
