@@ -118,12 +118,14 @@ def rotate_key(args: argparse.Namespace) -> int:
     finally:
         database.close()
     values = ", ".join(f"{name} {n}" for name, n in report.values.items())
-    print(f"rotated the database field key {report.old_key} -> {report.new_key} "
-          f"({keys.description})")
-    print(f"movie_source: {report.rows} rows re-encrypted ({values})")
+    # The command's report is its output (like serve's JSON lines), not a log record.
+    out = sys.stdout
+    out.write(f"rotated the database field key {report.old_key} -> {report.new_key} "
+              f"({keys.description})\n")
+    out.write(f"movie_source: {report.rows} rows re-encrypted ({values})\n")
     if report.unreadable:
-        print(f"{report.unreadable} values could not be decrypted (their key is lost) and "
-              "were left as they are")
+        out.write(f"{report.unreadable} values could not be decrypted (their key is lost) "
+                  "and were left as they are\n")
     return 0
 
 

@@ -12,11 +12,9 @@ FocusScope {
 
     // Arriving on Details starts on Play, unless the viewer comes back from a source
     // they chose in the open Sources list.
-    onVisibleChanged: {
-        if (!visible) return
-        if (vm) vm.refreshResume()  // back from the player: the position moved
-        if (!sourcesPanel.shown) playButton.forceActiveFocus()
-    }
+    // (The resume point is re-read by load() and, back from the player, once the player
+    // has saved its position: AppViewModel._after_player.)
+    onVisibleChanged: if (visible && !sourcesPanel.shown) playButton.forceActiveFocus()
 
     Keys.onPressed: (event) => {
         if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {

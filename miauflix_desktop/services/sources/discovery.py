@@ -45,6 +45,7 @@ from miauflix_desktop.services.sources.trackers import next_check_interval, trac
 from miauflix_desktop.services.sources.types import (
     ProviderRelease,
     ReleaseInfo,
+    Score,
     TargetProfile,
     TrackerStats,
 )
@@ -343,13 +344,18 @@ class SourceDiscovery:
             if current is None:
                 self._repo.postpone_stats(ref.id, next_at)
                 continue
-            release = _release_of(ref, current)
-            info = merge_declared(parse_release(ref.release_name), release)
-            score = score_release(info, release, self._profile, now)
+            _info, score = self._rescore(ref, current, now)
             self._repo.save_stats(ref.id, current.seeds, current.peers, now, next_at,
                                   score.total, score.explanation, score.playable)
             done += 1
         return done
+
+    def _rescore(self, ref: SourceRef, stats: TrackerStats | None,
+                 now: datetime) -> tuple[ReleaseInfo, Score]:
+        """A stored source scored again (fresh tracker counts when given, and its age)."""
+        release = _release_of(ref, stats)
+        info = merge_declared(parse_release(ref.release_name), release)
+        return info, score_release(info, release, self._profile, now)
 
     # -- resync ---------------------------------------------------------------------
 
@@ -373,9 +379,7 @@ class SourceDiscovery:
                 log.info("dropping source %s: no seeds since %s", ref.id, ref.dead_since)
                 self._repo.drop_source(ref.id)
                 continue
-            release = _release_of(ref, None)
-            info = merge_declared(parse_release(ref.release_name), release)
-            score = score_release(info, release, self._profile, now)
+            info, score = self._rescore(ref, None, now)
             self._repo.rescore(ref.id, score.total, score.explanation, score.playable,
                                info.resolution or ref.quality, info.video_codec)
         return len(refs)
