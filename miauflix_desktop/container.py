@@ -16,8 +16,10 @@ from miauflix_desktop.services.catalog.runtime import JobError, JobOk, TmdbRunti
 from miauflix_desktop.services.catalog.sync import REFRESH_LISTS, CatalogSync, SyncStateStore
 from miauflix_desktop.services.catalog.tmdb import TmdbClient
 from miauflix_desktop.services.demo.library import DemoLibrary
+from miauflix_desktop.services.downloads import DownloadsService
 from miauflix_desktop.services.library import LibraryService
 from miauflix_desktop.services.network.vpn import VpnConfig, VpnGate
+from miauflix_desktop.services.preload import ViewportPreloader
 from miauflix_desktop.services.scheduler import Job, Scheduler
 from miauflix_desktop.services.security.keys import SecretKeyStore
 from miauflix_desktop.services.setup import SetupService, stored_tmdb_key
@@ -34,9 +36,14 @@ from miauflix_desktop.services.sources.runtime import ManagedProvider, SourcesRu
 from miauflix_desktop.services.status import StatusService
 from miauflix_desktop.services.storage.catalog_repository import CatalogRepository
 from miauflix_desktop.services.storage.db import Database
+from miauflix_desktop.services.storage.download_repository import DownloadRepository
 from miauflix_desktop.services.storage.repositories import MovieRepository
-from miauflix_desktop.services.storage.source_repository import SourceRepository
+from miauflix_desktop.services.storage.source_repository import (
+    EpisodeSourceRepository,
+    SourceRepository,
+)
 from miauflix_desktop.services.storage.storage_repository import StorageRepository
+from miauflix_desktop.services.streaming.episodes import EpisodeStreams
 from miauflix_desktop.services.streaming.server import StreamServer
 from miauflix_desktop.services.streaming.service import StreamService
 from miauflix_desktop.services.streaming.tokens import TokenSigner
@@ -76,6 +83,14 @@ class Container:
     # Download quota (LRU eviction), seeding policy and Storage rows; started after the
     # engine and stopped before it, so its last Storage update sees every torrent.
     cache: TorrentCache | None = field(default=None, kw_only=True)
+    # Warm start (the seed's viewport preload): Home and Browse report what has focus.
+    preload: ViewportPreloader | None = field(default=None, kw_only=True)
+    # Episodes of series (EpisodePort): stateless apart from its open-file cache, so not a
+    # lifecycle service; its resolve() serves film tokens too (the server's resolver).
+    episodes: EpisodeStreams | None = field(default=None, kw_only=True)
+    # Download for later: marked films kept whole on disk (after the VPN gate decided,
+    # so nothing it re-adds at start runs ahead of the gate).
+    downloads: DownloadsService | None = field(default=None, kw_only=True)
 
     def lifecycle(self, stop_timeout: float = 5.0) -> Lifecycle:
         """Start order; Lifecycle stops in reverse (player before server before engine)."""
@@ -85,6 +100,9 @@ class Container:
         ]
         if self.cache is not None:
             services.append(("torrent-cache", self.cache))
+        if self.downloads is not None:
+            # Marked downloads kept before the cache's first tick could evict them.
+            services.append(("download-marks", self.downloads.keeper))
         if self.seeder is not None:
             services.append(("seeder", self.seeder))
         if self.demo is not None:
@@ -96,6 +114,12 @@ class Container:
             services.append(("tmdb", self.tmdb))
         # Sources after the engine (the VPN gate binds it) and the catalog (imdb lookups).
         services += [("setup", self.setup), ("sources", self.sources), *self.extra_services]
+        if self.downloads is not None:
+            services.append(("downloads", self.downloads))
+        if self.preload is not None:
+            # After streams, engine and VPN gate; stopped first, so it removes the torrents
+            # it preloaded for nobody while the engine still runs.
+            services.append(("preload", self.preload))
         return Lifecycle(services, stop_timeout=stop_timeout)
 
 
@@ -136,7 +160,8 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
             if sync else None)
     images = ImageCache(paths.root / "images", base_url=tmdb_cfg.image_base_url,
                         max_bytes=tmdb_cfg.image_cache_mb * 1024 * 1024)
-    engine = TorrentEngine(settings.torrent, paths.downloads, paths.resume, isolated=isolated)
+    engine = TorrentEngine(settings.torrent, paths.downloads, paths.resume, isolated=isolated,
+                           folder_per_torrent=True)
     cache = TorrentCache(engine, settings.torrent, StorageRepository(database))
     seeder = LocalSeeder(paths.root / "demo" / "seeder") if demo else None
     demo_library = (
@@ -159,8 +184,27 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
         discover=sources.search_now if sources.discovery is not None else None,
         quality=settings.playback.quality,
     )
-    server = StreamServer(settings.server, streams.resolve)
+    episode_streams = EpisodeStreams(
+        EpisodeSourceRepository(database), engine, signer, streams,
+        base_url=lambda: server_ref[0].base_url,
+        token_ttl=settings.server.token_ttl_seconds,
+        peer_hints=demo_library.peers_for if demo_library else None,
+        discover=sources.discovery.search_episode if sources.discovery is not None else None,
+        quality=settings.playback.quality,
+    )
+    server = StreamServer(settings.server, episode_streams.resolve)
     server_ref.append(server)
+    preload = ViewportPreloader(streams, settings.preload, gate=sources.gate,
+                                busy=[streams.streaming])
+    cache.set_preload_check(streams.is_warm_only)  # preloaded, never played: evicted first
+    gate = sources.gate
+    downloads = DownloadsService(
+        DownloadRepository(database), movies, engine, cache,
+        choose=streams.choose_source, open_source=streams.open_source,
+        gate_reason=lambda: None if gate.is_open else gate.status.reason,
+        wait_open=gate.wait_open)
+    # Play of a downloaded film uses the downloaded source (its pieces are on disk).
+    streams.prefer_sources(downloads.preferred_source)
     library = LibraryService(catalog, demo_library, settings.language,
                              remote=lambda: tmdb.client if tmdb else None)
     setup_runtime = tmdb or TmdbRuntime("", settings.language, make_client, make_scheduler,
@@ -171,7 +215,9 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
                                [sources.activity_rows])
     return Container(paths, settings, secrets, database, movies, catalog, status, tmdb, images,
                      engine, seeder, demo_library, streams, server, library, setup, activity,
-                     sources, adhoc=AdhocTorrents(database, engine), cache=cache)
+                     sources, adhoc=AdhocTorrents(database, engine), cache=cache,
+                     preload=preload,
+                     episodes=episode_streams, downloads=downloads)
 
 
 def job_intervals(settings: Settings) -> dict[str, float]:
@@ -214,6 +260,12 @@ def _build_sources(settings: Settings, database: Database, engine: TorrentEngine
             return None
         return (await client.movie(tmdb_id)).imdb_id
 
+    async def show_imdb_lookup(tmdb_id: int) -> str | None:
+        client = tmdb_client()
+        if client is None:
+            return None
+        return (await client.tv(tmdb_id)).imdb_id
+
     discovery = SourceDiscovery(
         SourceRepository(database), providers,  # type: ignore[arg-type]
         gate=gate, imdb_lookup=imdb_lookup,
@@ -221,7 +273,8 @@ def _build_sources(settings: Settings, database: Database, engine: TorrentEngine
                                  swarm_timeout_s=cfg.metadata_timeout_s),
         settings=DiscoverySettings(trackers=trackers,
                                    research_after_s=cfg.research_after_hours * 3600,
-                                   metadata_timeout_s=cfg.metadata_timeout_s))
+                                   metadata_timeout_s=cfg.metadata_timeout_s),
+        episodes=EpisodeSourceRepository(database), show_imdb_lookup=show_imdb_lookup)
     intervals = job_intervals(settings)
     jobs = discovery.jobs(intervals)
 
@@ -246,9 +299,12 @@ def build_ui(container: Container) -> UiParts:
     from miauflix_desktop.config.settings import save_settings
     from miauflix_desktop.services.history import WatchHistory
     from miauflix_desktop.services.playback.player import PlayerService
+    from miauflix_desktop.services.streaming.stall import StallThresholds
     from miauflix_desktop.ui.activity import ActivityViewModel
+    from miauflix_desktop.ui.add_torrent import AddTorrentViewModel
     from miauflix_desktop.ui.browse import BrowseViewModel
     from miauflix_desktop.ui.details import DetailsViewModel
+    from miauflix_desktop.ui.downloads import DownloadsViewModel
     from miauflix_desktop.ui.home import HomeViewModel
     from miauflix_desktop.ui.navigator import AppViewModel
     from miauflix_desktop.ui.player_vm import PlayerViewModel
@@ -259,17 +315,28 @@ def build_ui(container: Container) -> UiParts:
     from miauflix_desktop.ui.status import StatusViewModel
 
     catalog = container.library
-    player = PlayerService(vo="libmpv", hwdec=container.settings.playback.hwdec)
-    player_vm = PlayerViewModel(container.streams, player)
+    audio_langs, sub_langs = player_languages(container.settings)
+    player = PlayerService(vo="libmpv", hwdec=container.settings.playback.hwdec,
+                           preferred_audio=audio_langs, preferred_sub=sub_langs)
+    playback = container.settings.playback
+    player_vm = PlayerViewModel(container.streams, player, episodes=container.episodes,
+                                subtitle_search=_subtitle_finder(container),
+                                stall=StallThresholds(
+                                    slow_seconds=playback.stall_switch_seconds,
+                                    no_peer_seconds=playback.no_peer_switch_seconds))
     app_vm = AppViewModel(
-        HomeViewModel(catalog),
-        DetailsViewModel(catalog, container.streams, history=WatchHistory(container.movies)),
+        HomeViewModel(catalog, preload=container.preload),
+        DetailsViewModel(catalog, container.streams, history=WatchHistory(container.movies),
+                         downloads=container.downloads),
         player_vm,
         fullscreen=container.settings.ui.fullscreen,
-        browse=BrowseViewModel(catalog), search=SearchViewModel(catalog),
-        seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog),
+        browse=BrowseViewModel(catalog, preload=container.preload), search=SearchViewModel(catalog),
+        seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog, container.episodes),
         setup=SetupViewModel(container.setup), status=StatusViewModel(container.status),
         activity=ActivityViewModel(container.activity),
+        add_torrent=AddTorrentViewModel(container.adhoc),
+        downloads=(DownloadsViewModel(container.downloads)
+                   if container.downloads is not None else None),
     )
 
     def remember_fullscreen() -> None:
@@ -277,6 +344,10 @@ def build_ui(container: Container) -> UiParts:
         save_settings(container.paths.settings_file, container.settings)
 
     app_vm.fullscreenChanged.connect(remember_fullscreen)
+    _add_desktop_integration(container, app_vm, player, player_vm)
+    if container.preload is not None:
+        # Nothing is preloaded while the player has a file (playing, paused, loading).
+        container.preload.add_busy_check(lambda: not player.state.idle)
     runtime = container.tmdb
     if runtime is not None:
         # First sync fills the lists Home shows; reload Home when they change.
@@ -288,3 +359,54 @@ def build_ui(container: Container) -> UiParts:
 
         runtime.on_job_done(refresh_home)
     return UiParts(player, UiShell(app_vm, player_vm, images=container.images))
+
+
+def player_languages(settings: Settings) -> tuple[list[str] | None, list[str]]:
+    """mpv's alang/slang: the app language for audio (None: the system's languages),
+    settings.subtitles.languages for subtitles. Per profile once profiles exist."""
+    audio = [settings.language] if settings.language.strip() else None
+    subs = [str(x) for x in settings.subtitles.languages if str(x).strip()]
+    return audio, subs
+
+
+def _subtitle_finder(container: Container) -> object:
+    """The Tracks panel's OpenSubtitles search; its client exists while a key is stored."""
+    from miauflix_desktop.services.subtitles.finder import OpenSubtitlesRuntime, SubtitleFinder
+    from miauflix_desktop.services.subtitles.ids import MediaIdLookup
+    from miauflix_desktop.services.subtitles.keys import stored_opensubtitles_key
+    from miauflix_desktop.services.subtitles.opensubtitles import OpenSubtitlesClient
+
+    cfg = container.settings.subtitles
+    runtime = OpenSubtitlesRuntime(
+        lambda: stored_opensubtitles_key(container.secrets),
+        lambda key: OpenSubtitlesClient(key, base_url=cfg.base_url,
+                                        rate_per_second=cfg.rate_per_second,
+                                        timeout_s=cfg.timeout_s))
+    container.extra_services.append(("opensubtitles", runtime))
+    # The keyring is read on each availability check; one read per Tracks panel opening.
+    languages = cfg.languages or [container.settings.language.split("-")[0]]
+    return SubtitleFinder(lambda: runtime.client, MediaIdLookup(container.database),
+                          container.paths.root / "cache" / "subtitles",
+                          languages=lambda: languages)
+
+
+def _add_desktop_integration(container: Container, app_vm: object, player: object,
+                             player_vm: object) -> None:
+    """MPRIS (media keys) and screensaver inhibition while playing, on the session bus."""
+    from miauflix_desktop.services.desktop.integration import DesktopIntegration
+
+    controls = media_controls(app_vm, player, player_vm)
+    container.extra_services.append(("desktop", DesktopIntegration(controls)))
+
+
+def media_controls(app_vm: object, player: object, player_vm: object) -> object:
+    """The MediaControls port over the player: Stop means what Back means in the player."""
+    from miauflix_desktop.services.desktop.controls import PlayerControls
+
+    def stop() -> None:
+        # MPRIS Stop leaves the player like Back does (the position is saved on the way).
+        if app_vm.property("screen") == "player":  # type: ignore[attr-defined]
+            app_vm.back()  # type: ignore[attr-defined]
+
+    return PlayerControls(player, stop=stop,  # type: ignore[arg-type]
+                          title=lambda: str(player_vm.property("title")))  # type: ignore[attr-defined]

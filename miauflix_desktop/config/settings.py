@@ -64,6 +64,11 @@ class PlaybackSettings:
     # (a slower line or a smaller screen); falls back to the best when none fits.
     quality: str = "auto"
     hwdec: str = "auto-safe"  # mpv's hwdec: "auto-safe", "no", "vaapi", ...
+    # Stall recovery (services/streaming/stall.py, which explains the defaults): switch
+    # to the next source after the player starved this long below the film's bitrate,
+    # or waited this long with no peer at all.
+    stall_switch_seconds: float = 8.0
+    no_peer_switch_seconds: float = 15.0
 
 
 @dataclass
@@ -104,6 +109,38 @@ class VpnSettings:
 
 
 @dataclass
+class SubtitlesSettings:
+    """Subtitle languages and OpenSubtitles access.
+
+    The OpenSubtitles API key is kept in the keyring (secret "opensubtitles-api-key",
+    services/subtitles/keys.py), never here; without one the search entry is hidden.
+    """
+
+    # Preferred subtitle languages in order (ISO 639-1, e.g. ["de", "en"]): mpv picks
+    # the first embedded track that matches, and OpenSubtitles is searched in them.
+    # Empty: subtitles stay off unless a file marks a track as forced or default.
+    languages: list[str] = field(default_factory=list)
+    base_url: str = "https://api.opensubtitles.com/api/v1"
+    rate_per_second: float = 2.0
+    timeout_s: float = 10.0
+
+
+@dataclass
+class PreloadSettings:
+    """Warm start: titles the viewer lingers on get their first and last pieces early."""
+
+    enabled: bool = True
+    # A card focused this long (ms) starts its warm-up; scrolling past starts nothing.
+    debounce_ms: int = 400
+    max_jobs: int = 3
+    # What the preload may download per minute (MiB); 0 = resolve sources and metadata
+    # only, never pieces.
+    budget_mib_per_minute: float = 48.0
+    # Preloaded torrents nobody played kept at once; older ones are removed with their data.
+    keep_warm: int = 8
+
+
+@dataclass
 class Settings:
     """Everything a user can change. Features add their own section dataclass here."""
 
@@ -119,6 +156,8 @@ class Settings:
     tmdb: TmdbSettings = field(default_factory=TmdbSettings)
     sources: SourcesSettings = field(default_factory=SourcesSettings)
     vpn: VpnSettings = field(default_factory=VpnSettings)
+    subtitles: SubtitlesSettings = field(default_factory=SubtitlesSettings)
+    preload: PreloadSettings = field(default_factory=PreloadSettings)
     # Background job name -> interval in seconds, by the seed's names: refreshLists,
     # syncMovies, syncShows, syncIncompleteSeasons, movieSourceSearch, dataFileSearch,
     # updateSourcesStats, resyncMovieSources, cacheCleanup. Missing = the default.

@@ -85,6 +85,8 @@ class PlayTarget:
     title: str
     url: str
     start_position: float = 0.0
+    # What plays, for notices: "720p · x264 from YTS" ("" when not worth saying).
+    source_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class StreamStatus:
     size: int = 0  # bytes of the file being played
     downloaded: int = 0  # bytes of that file already downloaded
     buffered: tuple[tuple[float, float], ...] = ()
+    # Set when the stream cannot go on (the torrent was removed, the disk is full): one
+    # line for the viewer. Empty while all is well.
+    error: str = ""
 
     def buffered_ahead(self, fraction: float) -> float:
         """The fraction of the file downloaded contiguously from ``fraction`` onwards."""
@@ -231,6 +236,12 @@ class PlayPort(Protocol):
         """Stream the given source, or the best one when source_id is None."""
         ...
 
+    async def switch_source(self, media_id: int, position: float) -> PlayTarget | None:
+        """The stream of media_id stalled: give up its current source for this session
+        and stream the next best one (same target), starting at ``position``; its
+        ``source_label`` says what plays now. None when no other source is left."""
+        ...
+
     async def save_position(self, media_id: int, position: float, duration: float) -> None:
         """Remember where the viewer is; at >= 90 % (WATCHED_FRACTION) the title counts as
         watched and the next open starts from the beginning."""
@@ -239,4 +250,72 @@ class PlayPort(Protocol):
     async def stream_status(self, media_id: int) -> StreamStatus | None:
         """Peers, speed and downloaded parts of the file media_id plays from (None when
         it is not streaming). Cheap enough to poll twice a second; never raises."""
+        ...
+
+
+def episode_media_id(episode_id: int) -> int:
+    """The player's media id of an episode: negative, so it never collides with a film's
+    (film ids are positive row ids); stream tokens carry it the same way."""
+    return -episode_id
+
+
+def episode_of(media_id: int) -> int | None:
+    """The episode id behind a player media id (None for a film)."""
+    return -media_id if media_id < 0 else None
+
+
+@dataclass(frozen=True)
+class EpisodeRef:
+    """An episode as the player's "Next: S01E02 Title" overlay names it."""
+
+    id: int
+    season_number: int
+    number: int
+    title: str
+
+    @property
+    def label(self) -> str:
+        code = f"S{self.season_number:02d}E{self.number:02d}"
+        return f"{code} {self.title}".strip()
+
+
+class EpisodePort(Protocol):
+    """Episode sources and playback (the Episodes screen and the player's autoplay).
+
+    Media ids of episodes are episode_media_id(episode_id); save_position and
+    stream_status take those, like PlayPort's take film ids.
+    """
+
+    async def episode_sources(self, episode_id: int) -> list[SourceItem]:
+        """The episode's known sources, best first (single episodes and season packs)."""
+        ...
+
+    async def search_episode_sources(self, episode_id: int,
+                                     progress: Callable[[str], None]) -> list[SourceItem]:
+        """Ask the providers now; reports progress lines, returns the sources found.
+        Raises MiauflixError with a message for the screen when it cannot run."""
+        ...
+
+    async def open_episode(self, episode_id: int,
+                           source_id: int | None = None) -> PlayTarget:
+        """Stream the episode's file (inside a season pack: the right file)."""
+        ...
+
+    async def next_episode(self, episode_id: int) -> EpisodeRef | None:
+        """The episode after this one (next season's first after a season's last)."""
+        ...
+
+    async def prefetch_episode(self, episode_id: int) -> bool:
+        """Open the episode's best source and fetch its first pieces; never raises.
+        True when the first piece arrived."""
+        ...
+
+    async def switch_source(self, media_id: int, position: float) -> PlayTarget | None:
+        """Like PlayPort.switch_source, for an episode's media id."""
+        ...
+
+    async def save_position(self, media_id: int, position: float, duration: float) -> None:
+        ...
+
+    async def stream_status(self, media_id: int) -> StreamStatus | None:
         ...

@@ -35,6 +35,8 @@ Window {
         case "player": return player
         case "setup": return setup
         case "activity": return activity
+        case "addtorrent": return addTorrent
+        case "downloads": return downloadsView
         }
         return home
     }
@@ -125,6 +127,19 @@ Window {
             id: activity
             vm: root.app.activity
             visible: false
+        }
+        AddTorrent {
+            id: addTorrent
+            vm: root.app.addTorrent
+            visible: false
+            onLeave: root.app.back()
+        }
+
+        Downloads {
+            id: downloadsView
+            vm: root.app.downloads
+            visible: false
+            onBrowseRequested: root.app.openSection("browse")
         }
 
         NavMenu {

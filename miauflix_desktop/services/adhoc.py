@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from miauflix_desktop.core.errors import MiauflixError, TorrentError
 from miauflix_desktop.services.sources.magnets import build_magnet, parse_magnet, to_uri
@@ -27,6 +27,7 @@ from miauflix_desktop.services.sources.torrent_check import (
     VIDEO_EXTENSIONS,
     CheckedTorrent,
     TorrentLimits,
+    TorrentRejected,
     check_torrent,
     torrent_from_info,
 )
@@ -53,7 +54,25 @@ _SPACES = re.compile(r"\s+")
 
 
 class AdhocError(TorrentError):
-    """An added magnet or .torrent that cannot be used; the message says which and why."""
+    """An added magnet or .torrent that cannot be used; the message says which and why.
+
+    ``reason`` names the kind of problem so a screen can word it for a viewer: one of
+    the ``REASON_*`` strings below or a ``RejectReason`` value of the .torrent check;
+    ``detail`` is the underlying check's own words, without the "cannot add ..." prefix.
+    """
+
+    def __init__(self, message: str, reason: str | None = None, detail: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail
+
+
+# AdhocError.reason besides RejectReason's values.
+REASON_BAD_MAGNET = "bad_magnet"
+REASON_NO_FILE = "no_file"
+REASON_DIRECTORY = "directory"
+REASON_UNREADABLE = "unreadable"
+REASON_GONE = "gone"
 
 
 class MetadataTimeout(MiauflixError):
@@ -80,6 +99,9 @@ class AdhocFilm:
     source_id: int
     info_hash: str
     title: str
+    # True when this add created the rows (a failed add then removes them again, so a
+    # magnet nobody seeds leaves no "Torrent 1a2b3c4d" film behind).
+    created: bool = False
 
 
 def shorten(text: str) -> str:
@@ -95,7 +117,8 @@ def parse_item(argument: str, limits: TorrentLimits | None = None) -> AdhocItem:
         try:
             magnet = parse_magnet(text)
         except TorrentError as exc:
-            raise AdhocError(f"cannot add {shown!r}: {exc}") from None
+            raise AdhocError(f"cannot add {shown!r}: {exc}", REASON_BAD_MAGNET,
+                             str(exc)) from None
         return AdhocItem(shown, magnet.info_hash, to_uri(magnet), None, magnet.name, None)
     limits = limits or TorrentLimits()
     path = Path(text).expanduser()
@@ -106,18 +129,24 @@ def parse_item(argument: str, limits: TorrentLimits | None = None) -> AdhocItem:
             data = f.read(limits.max_metadata_bytes + 1)
     except FileNotFoundError:
         raise AdhocError(f"cannot add {shown!r}: no such file, and not a magnet link "
-                         "(magnet links start with 'magnet:?')") from None
+                         "(magnet links start with 'magnet:?')", REASON_NO_FILE) from None
     except IsADirectoryError:
-        raise AdhocError(f"cannot add {shown!r}: it is a directory, not a .torrent file") \
-            from None
+        raise AdhocError(f"cannot add {shown!r}: it is a directory, not a .torrent file",
+                         REASON_DIRECTORY) from None
     except OSError as exc:
-        raise AdhocError(f"cannot add {shown!r}: {exc.strerror or exc}") from None
+        raise AdhocError(f"cannot add {shown!r}: {exc.strerror or exc}",
+                         REASON_UNREADABLE, str(exc.strerror or exc)) from None
     try:
         checked = check_torrent(data, limits)
     except TorrentError as exc:
-        raise AdhocError(f"cannot add {shown!r}: not a usable .torrent file: {exc}") from None
+        raise AdhocError(f"cannot add {shown!r}: not a usable .torrent file: {exc}",
+                         _reason_of(exc), str(exc)) from None
     magnet_uri = build_magnet(checked.info_hash, checked.name, default_trackers=())
     return AdhocItem(shown, checked.info_hash, magnet_uri, data, checked.name, checked)
+
+
+def _reason_of(exc: TorrentError) -> str | None:
+    return str(exc.reason) if isinstance(exc, TorrentRejected) else None
 
 
 def clean_title(name: str) -> tuple[str, int | None]:
@@ -149,6 +178,11 @@ class AdhocTorrents:
         # record() runs in worker threads; allocating the next TMDB id is read-then-write.
         self._lock = threading.Lock()
 
+    @property
+    def offline(self) -> bool:
+        """The engine talks to 127.0.0.1 only (no TMDB key): no peer on the internet."""
+        return self._engine.isolated
+
     async def add(self, item: AdhocItem, peers: Sequence[tuple[str, int]] = (),
                   timeout_s: float = DEFAULT_METADATA_TIMEOUT_S) -> AdhocFilm:
         """Record, add to the engine (dialling ``peers``), and wait for the metadata.
@@ -156,8 +190,19 @@ class AdhocTorrents:
         MetadataTimeout when no metadata arrives within ``timeout_s`` (the torrent is then
         removed from the engine again); AdhocError when the metadata is not a playable
         torrent. On success ``StreamService.open(film.movie_id)`` serves its main video.
+        A failure (or cancellation: the viewer left the screen) removes the rows this
+        call created; rows of an earlier add stay.
         """
         film = await asyncio.to_thread(self.record, item)
+        try:
+            return await self._fetch(item, film, peers, timeout_s)
+        except BaseException:
+            if film.created:
+                await asyncio.shield(asyncio.to_thread(self._forget, film))
+            raise
+
+    async def _fetch(self, item: AdhocItem, film: AdhocFilm,
+                     peers: Sequence[tuple[str, int]], timeout_s: float) -> AdhocFilm:
         spec = TorrentSpec(torrent_bytes=item.torrent,
                            magnet=None if item.torrent is not None else item.magnet,
                            peers=tuple(peers))
@@ -169,6 +214,10 @@ class AdhocTorrents:
             raise MetadataTimeout(
                 f"no metadata for {item.argument!r} within {timeout_s:g} s "
                 "(no peer answered); skipping it") from None
+        except asyncio.CancelledError:
+            # Nobody waits for it any more: do not keep downloading in the background.
+            await asyncio.shield(self._engine.remove(item.info_hash))
+            raise
         if item.torrent is not None:
             return film
         # A magnet: keep the metadata as .torrent bytes, so the next run (and the
@@ -181,7 +230,8 @@ class AdhocTorrents:
             checked = check_torrent(data)
         except TorrentError as exc:
             await self._engine.remove(item.info_hash)
-            raise AdhocError(f"cannot add {item.argument!r}: {exc}") from None
+            raise AdhocError(f"cannot add {item.argument!r}: {exc}", _reason_of(exc),
+                             str(exc)) from None
         return await asyncio.to_thread(self._store_metadata, film, data, checked)
 
     def record(self, item: AdhocItem) -> AdhocFilm:
@@ -220,7 +270,15 @@ class AdhocTorrents:
             s.add(src)
             s.flush()
             log.info("recorded added torrent %s as film %d", item.info_hash, movie.id)
-            return AdhocFilm(movie.id, src.id, item.info_hash, movie.title)
+            return AdhocFilm(movie.id, src.id, item.info_hash, movie.title, created=True)
+
+    def _forget(self, film: AdhocFilm) -> None:
+        """Remove the rows a failed add created (blocking, SQLite)."""
+        with self._lock, self._db.session() as s, s.begin():
+            s.execute(delete(MovieSource).where(MovieSource.movie_id == film.movie_id))
+            s.execute(delete(Movie).where(Movie.id == film.movie_id))
+        log.info("forgot added torrent %s (film %d): the add failed", film.info_hash,
+                 film.movie_id)
 
     def _store_metadata(self, film: AdhocFilm, data: bytes,
                         checked: CheckedTorrent) -> AdhocFilm:
@@ -228,12 +286,13 @@ class AdhocTorrents:
             src = s.get(MovieSource, film.source_id)
             movie = s.get(Movie, film.movie_id)
             if src is None or movie is None:
-                raise AdhocError("the added torrent was deleted while its metadata arrived")
+                raise AdhocError("the added torrent was deleted while its metadata arrived",
+                                 REASON_GONE)
             _fill_source(src, data, checked)
             if movie.title == placeholder_title(film.info_hash):
                 _name_movie(movie, checked.name)
             s.flush()
-            return AdhocFilm(movie.id, src.id, film.info_hash, movie.title)
+            return AdhocFilm(movie.id, src.id, film.info_hash, movie.title, film.created)
 
 
 def _name_movie(movie: Movie, name: str) -> None:
@@ -260,6 +319,11 @@ def _fill_source(src: MovieSource, data: bytes, checked: CheckedTorrent | None) 
 __all__ = [
     "ADHOC_TMDB_FIRST",
     "DEFAULT_METADATA_TIMEOUT_S",
+    "REASON_BAD_MAGNET",
+    "REASON_DIRECTORY",
+    "REASON_GONE",
+    "REASON_NO_FILE",
+    "REASON_UNREADABLE",
     "SOURCE_NAME",
     "AdhocError",
     "AdhocFilm",

@@ -17,7 +17,8 @@ from miauflix_desktop.core.media import (
     CatalogPort,
     Genre,
 )
-from miauflix_desktop.ui.home import user_message
+from miauflix_desktop.core.preload import PreloadPort
+from miauflix_desktop.ui.home import forward_viewport, user_message
 from miauflix_desktop.ui.list_models import CardListModel, RowListModel
 from miauflix_desktop.ui.tasks import OwnedTasks
 
@@ -38,9 +39,11 @@ class BrowseViewModel(QObject):
     errorChanged = Signal()
 
     def __init__(self, catalog: CatalogPort, page_size: int = 40,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 preload: PreloadPort | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
+        self._preload = preload
         self._page = page_size
         self._kind = MOVIE
         self._sort = SORT_POPULAR
@@ -89,6 +92,11 @@ class BrowseViewModel(QObject):
     items = Property(QObject, _get_items, constant=True)
     loading = Property(bool, _get_loading, notify=loadingChanged)
     error = Property(str, _get_error, notify=errorChanged)
+
+    @Slot(int, "QVariantList", "QVariantList")
+    def viewport(self, focused_id: int, adjacent_ids: list, visible_ids: list) -> None:
+        """The films the viewer is looking at in the grid (warm start)."""
+        forward_viewport(self._preload, focused_id, adjacent_ids, visible_ids)
 
     @Slot()
     def open(self) -> None:

@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
+from miauflix_desktop.core.downloads import DownloadsPort
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.core.history import HistoryPort, clock_text
 from miauflix_desktop.core.media import (
@@ -19,6 +20,7 @@ from miauflix_desktop.core.media import (
     source_facts,
     source_label,
 )
+from miauflix_desktop.ui.downloads import DownloadAction
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.image_provider import image_hub
 from miauflix_desktop.ui.list_models import RowListModel, image_url
@@ -53,8 +55,11 @@ class DetailsViewModel(QObject):
     playRequested = Signal(int, int)
 
     def __init__(self, catalog: CatalogPort, play: PlayPort | None = None,
-                 parent: QObject | None = None, history: HistoryPort | None = None) -> None:
+                 parent: QObject | None = None, history: HistoryPort | None = None,
+                 downloads: DownloadsPort | None = None) -> None:
         super().__init__(parent)
+        # "Download" / "Remove download" (None: no downloads service, no button).
+        self._download = DownloadAction(downloads, self) if downloads is not None else None
         self._catalog = catalog
         self._play = play
         self._history = history
@@ -167,6 +172,7 @@ class DetailsViewModel(QObject):
     sourceCount = Property(int, _source_count, notify=sourcesChanged)
     sourcesText = Property(str, _sources_text, notify=sourcesChanged)
     canPlay = Property(bool, _can_play, notify=sourcesChanged)
+    download = Property(QObject, lambda self: self._download, constant=True)
 
     @Slot(int)
     def load(self, media_id: int) -> None:
@@ -177,6 +183,8 @@ class DetailsViewModel(QObject):
             self.changed.emit()
             self._set_sources([], "")
         self._notice = ""
+        if self._download is not None:
+            self._download.load(media_id, available=True)  # Details shows films
         self._tasks.spawn("load", self._load(media_id))
         self.refreshResume()
         if self._play is not None:
@@ -308,3 +316,5 @@ class DetailsViewModel(QObject):
 
     async def aclose(self) -> None:
         await self._tasks.aclose()
+        if self._download is not None:
+            await self._download.aclose()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.core.media import CatalogPort
+from miauflix_desktop.core.preload import PreloadPort
 from miauflix_desktop.ui.list_models import ShelfListModel
 from miauflix_desktop.ui.tasks import OwnedTasks
 
@@ -21,13 +22,30 @@ def user_message(exc: BaseException, fallback: str) -> str:
     return fallback
 
 
+def forward_viewport(preload: PreloadPort | None, focused_id: int, adjacent_ids: list,
+                     visible_ids: list) -> None:
+    """Hand QML's viewport report (ids of films; 0 = none) to the warm-start service.
+    Only the ids are copied: the preload does its work on the event loop later."""
+    if preload is None:
+        return
+    try:
+        adjacent = [int(i) for i in adjacent_ids if int(i) > 0]
+        visible = [int(i) for i in visible_ids if int(i) > 0]
+    except (TypeError, ValueError):
+        log.debug("ignoring a malformed viewport report")
+        return
+    preload.report(focused_id if focused_id > 0 else None, adjacent, visible)
+
+
 class HomeViewModel(QObject):
     loadingChanged = Signal()
     errorChanged = Signal()
 
-    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+    def __init__(self, catalog: CatalogPort, parent: QObject | None = None, *,
+                 preload: PreloadPort | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
+        self._preload = preload
         self._shelves = ShelfListModel(self)
         self._loading = False
         self._error = ""
@@ -49,6 +67,11 @@ class HomeViewModel(QObject):
     @Slot()
     def reload(self) -> None:
         self._tasks.spawn("load", self._load())
+
+    @Slot(int, "QVariantList", "QVariantList")
+    def viewport(self, focused_id: int, adjacent_ids: list, visible_ids: list) -> None:
+        """The films the viewer is looking at on a shelf (warm start)."""
+        forward_viewport(self._preload, focused_id, adjacent_ids, visible_ids)
 
     async def _load(self) -> None:
         self._set_loading(True)

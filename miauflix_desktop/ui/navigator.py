@@ -9,8 +9,10 @@ from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.media import TV
 from miauflix_desktop.ui.activity import ActivityViewModel
+from miauflix_desktop.ui.add_torrent import AddTorrentViewModel
 from miauflix_desktop.ui.browse import BrowseViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
+from miauflix_desktop.ui.downloads import DownloadsViewModel
 from miauflix_desktop.ui.home import HomeViewModel
 from miauflix_desktop.ui.player_vm import PlayerViewModel
 from miauflix_desktop.ui.search import SearchViewModel
@@ -24,8 +26,12 @@ log = logging.getLogger(__name__)
 HOME, BROWSE, SEARCH, DETAILS, SERIES, EPISODES, PLAYER, SETUP, ACTIVITY = (
     "home", "browse", "search", "details", "series", "episodes", "player", "setup",
     "activity")
+# The Open torrent screen (a magnet link or a .torrent file), a Menu section.
+ADD_TORRENT = "addtorrent"
 # Top-level sections the Menu reaches; each sits directly on Home, so Back returns there.
-SECTIONS = (HOME, BROWSE, SEARCH, SETUP, ACTIVITY)
+# The Downloads screen (titles kept for offline viewing), a Menu section.
+DOWNLOADS = "downloads"
+SECTIONS = (HOME, BROWSE, SEARCH, SETUP, ACTIVITY, ADD_TORRENT, DOWNLOADS)
 
 
 class AppViewModel(QObject):
@@ -58,6 +64,8 @@ class AppViewModel(QObject):
         setup: SetupViewModel | None = None,
         status: StatusViewModel | None = None,
         activity: ActivityViewModel | None = None,
+        add_torrent: AddTorrentViewModel | None = None,
+        downloads: DownloadsViewModel | None = None,
     ) -> None:
         super().__init__(parent)
         self._home = home
@@ -70,15 +78,24 @@ class AppViewModel(QObject):
         self._setup = setup
         self._status = status or StatusViewModel(None, self)
         self._activity = activity
+        self._add_torrent = add_torrent
+        self._downloads = downloads
         self._stack: list[str] = [HOME]
         self._fullscreen = fullscreen
         self._menu_open = False
         self._tasks = OwnedTasks("navigator")
         details.playRequested.connect(self.openPlayer)
+        player.leaveRequested.connect(self._player_gave_up)
         if seasons is not None:
             seasons.seasonRequested.connect(self.openEpisodes)
+        if episodes is not None:
+            episodes.playRequested.connect(self.openEpisodePlayer)
         if setup is not None:
             setup.finished.connect(self._setup_finished)
+        if add_torrent is not None:
+            add_torrent.titleReady.connect(self._torrent_added)
+        if downloads is not None:
+            downloads.playRequested.connect(self.openPlayer)
 
     # -- properties -------------------------------------------------------------------
 
@@ -105,7 +122,9 @@ class AppViewModel(QObject):
     def _sections(self) -> list[str]:
         wired = {HOME: True, BROWSE: self._browse is not None,
                  SEARCH: self._search is not None, SETUP: self._setup is not None,
-                 ACTIVITY: self._activity is not None}
+                 ACTIVITY: self._activity is not None,
+                 ADD_TORRENT: self._add_torrent is not None,
+                 DOWNLOADS: self._downloads is not None}
         return [s for s in SECTIONS if wired[s]]
 
     screen = Property(str, _screen, notify=screenChanged)
@@ -124,11 +143,14 @@ class AppViewModel(QObject):
     setup = Property(QObject, lambda self: self._setup, constant=True)
     status = Property(QObject, lambda self: self._status, constant=True)
     activity = Property(QObject, lambda self: self._activity, constant=True)
+    addTorrent = Property(QObject, lambda self: self._add_torrent, constant=True)
+    downloads = Property(QObject, lambda self: self._downloads, constant=True)
 
     def view_models(self) -> list[QObject]:
         """Every view model (the shell closes their tasks at shutdown)."""
         vms = [self._home, self._details, self._player, self._browse, self._search,
-               self._seasons, self._episodes, self._setup, self._status, self._activity]
+               self._seasons, self._episodes, self._setup, self._status, self._activity,
+               self._add_torrent, self._downloads]
         return [vm for vm in vms if vm is not None]
 
     async def aclose(self) -> None:
@@ -179,6 +201,15 @@ class AppViewModel(QObject):
         self._player.open(media_id, source_id)
         self._push(PLAYER)
 
+    @Slot(int)
+    @Slot(int, int)
+    def openEpisodePlayer(self, episode_id: int, source_id: int = 0) -> None:
+        """Episodes' OK: the player plays the episode (and may go on to the next)."""
+        if self._screen() == PLAYER:
+            return
+        self._player.openEpisode(episode_id, source_id)
+        self._push(PLAYER)
+
     @Slot(str)
     def openSection(self, section: str) -> None:
         """Menu: Home, Browse, Search, Setup or Activity, each directly on top of Home."""
@@ -217,6 +248,12 @@ class AppViewModel(QObject):
     def toggleFullscreen(self) -> None:
         self._set_fullscreen(not self._fullscreen)
 
+    def _player_gave_up(self) -> None:
+        # The stream could not go on (no source left, torrent dead): back to Details,
+        # the player having shown why; leaving saves the place as Back does.
+        if self._screen() == PLAYER and not self._menu_open:
+            self.back()
+
     def _leave_player(self) -> None:
         if self._screen() == PLAYER:
             self._player.back()
@@ -226,6 +263,12 @@ class AppViewModel(QObject):
     async def _after_player(self) -> None:
         await self._player.wait_closed()
         self._details.refreshResume()
+
+    def _torrent_added(self, media_id: int) -> None:
+        # Only while the viewer still waits on the Open torrent screen: a fetch that
+        # ends after they moved on must not pull them away from what they do now.
+        if self._screen() == ADD_TORRENT and not self._menu_open:
+            self.openDetails(media_id)
 
     def _setup_finished(self) -> None:
         # First run ends on Home with whatever library the choice gave (TMDB or demo);

@@ -16,14 +16,29 @@ from datetime import datetime, timedelta
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.core.media import PlayPort, StreamStatus
+from miauflix_desktop.core.media import (
+    EpisodePort,
+    EpisodeRef,
+    PlayPort,
+    StreamStatus,
+    episode_media_id,
+    episode_of,
+)
+from miauflix_desktop.core.subtitles import SubtitleSearchPort
 from miauflix_desktop.services.playback.player import (
     SUB_DELAY_STEP,
     SUB_SCALE_STEP,
     PlayerService,
 )
 from miauflix_desktop.services.playback.state import PlayerState, Track
+from miauflix_desktop.services.streaming.stall import (
+    StallDetector,
+    StallSample,
+    StallThresholds,
+    SwitchDecision,
+)
 from miauflix_desktop.ui.home import user_message
+from miauflix_desktop.ui.subtitles_vm import SubtitlesViewModel
 from miauflix_desktop.ui.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -42,6 +57,18 @@ SAFE_START_SECONDS = 20.0
 SLOW_SEEK_SECONDS = 0.7
 # Downloaded ranges closer than this (a fraction of the film) draw as one on the seek bar.
 MIN_RANGE_GAP = 0.002
+# How long "Switched to 720p · x264 from YTS: ..." stays on screen: long enough to read
+# from the couch, short enough not to cover the film.
+NOTICE_SECONDS = 8.0
+# After a stream died (no source left, torrent removed, disk full) the message stays this
+# long, then the player goes back to Details by itself (Back leaves at once).
+LEAVE_AFTER_SECONDS = 10.0
+# Next-episode autoplay: the "Next: S01E02 … playing in 10 s" overlay appears this long
+# before the end (or at the end), counts down this many seconds, then the next episode
+# opens; its first pieces are fetched this long before the end so it starts warm.
+NEXT_LEAD_SECONDS = 20.0
+NEXT_COUNTDOWN_SECONDS = 10
+PREFETCH_LEAD_SECONDS = 60.0
 
 
 def clock(seconds: float | None) -> str:
@@ -88,12 +115,25 @@ class PlayerViewModel(QObject):
     streamChanged = Signal()
     clockChanged = Signal()
     tracksChanged = Signal()
+    noticeChanged = Signal()
+    # The stream cannot go on and the viewer has had time to read why: leave the player
+    # (the navigator goes back to Details; the place is saved as on Back).
+    leaveRequested = Signal()
+    nextChanged = Signal()
 
     def __init__(
         self, play: PlayPort, player: PlayerService, parent: QObject | None = None, *,
         status_interval: float = STATUS_INTERVAL_SECONDS,
         save_interval: float = SAVE_INTERVAL_SECONDS,
         now: Callable[[], datetime] = datetime.now,
+        stall: StallThresholds | None = None,
+        notice_seconds: float = NOTICE_SECONDS,
+        leave_after: float = LEAVE_AFTER_SECONDS,
+        episodes: EpisodePort | None = None,
+        next_lead: float = NEXT_LEAD_SECONDS,
+        next_countdown: int = NEXT_COUNTDOWN_SECONDS,
+        prefetch_lead: float = PREFETCH_LEAD_SECONDS,
+        subtitle_search: SubtitleSearchPort | None = None,
     ) -> None:
         super().__init__(parent)
         self._play = play
@@ -116,8 +156,31 @@ class PlayerViewModel(QObject):
         self._seek_target_at = 0.0
         self._save_task: asyncio.Task[None] | None = None
         self._steps = 0
+        # Stall recovery: the detector judges each status poll; a switch reopens the next
+        # source at the same position and says so in `notice` for a few seconds.
+        self._stall = StallDetector(stall)
+        self._notice = ""
+        self._notice_seconds = notice_seconds
+        self._leave_after = leave_after
+        # The last (position, duration) of a started film: what Back saves when a switch
+        # or a dead stream left mpv without a started file.
+        self._kept: tuple[float, float] | None = None
+        # Series: the episode port, and the next episode's overlay/prefetch state.
+        self._episodes = episodes
+        self._next_lead = next_lead
+        self._next_countdown = next_countdown
+        self._prefetch_lead = prefetch_lead
+        self._next: EpisodeRef | None = None
+        self._next_left = 0  # seconds left on the countdown; 0 = no overlay
+        self._next_cancelled = False
+        self._next_prefetch = ""  # "", "running", "done" or "failed"
+        self._autoplaying = False  # the countdown itself opens the next episode
         self._tasks = OwnedTasks("player")
         self._unsubscribe = player.subscribe(self._on_state)
+        # The Tracks panel's subtitle files and OpenSubtitles search (ui/subtitles_vm.py).
+        self._subtitles = SubtitlesViewModel(player, subtitle_search,
+                                             media_id=lambda: self._media_id,
+                                             title=lambda: self._title, parent=self)
 
     @property
     def player(self) -> PlayerService:
@@ -256,6 +319,11 @@ class PlayerViewModel(QObject):
     subDelayText = Property(str, _sub_delay_text, notify=tracksChanged)
     subScaleText = Property(str, _sub_scale_text, notify=tracksChanged)
 
+    def _get_notice(self) -> str:
+        return self._notice
+
+    notice = Property(str, _get_notice, notify=noticeChanged)
+    subtitles = Property(QObject, lambda self: self._subtitles, constant=True)
     title = Property(str, _get_title, notify=titleChanged)
     position = Property(float, _position, notify=playbackChanged)
     duration = Property(float, _duration, notify=playbackChanged)
@@ -288,6 +356,9 @@ class PlayerViewModel(QObject):
         self._set_title("")
         self._set_error("")
         self._seek_target = None
+        self._stall.reset()
+        self._kept = None
+        self._set_notice("")
         self._tasks.spawn("open", self._open(media_id, source_id or None))
         self._tasks.spawn("monitor", self._monitor(media_id))
 
@@ -399,6 +470,13 @@ class PlayerViewModel(QObject):
         open_task_running = self._tasks.running("open")
         if open_task_running:
             self._tasks.spawn("open", _noop())  # cancels the pending open
+        if self._tasks.running("switch"):
+            self._tasks.spawn("switch", _noop())  # a switch must not load after Back
+        if self._tasks.running("leave"):
+            self._tasks.spawn("leave", _noop())
+        self._stall.reset()
+        self._set_notice("")
+        kept, self._kept = self._kept, None
         self._set_stream(None, False, 0.0)
         try:
             # A periodic save still writing must not land after (and over) this one.
@@ -407,7 +485,11 @@ class PlayerViewModel(QObject):
                 await asyncio.wait([saving])
             await self._player.stop_playback()
             if media_id is not None and state.started and state.duration:
-                await self._play.save_position(media_id, state.position, state.duration)
+                await self._port_for(media_id).save_position(media_id, state.position,
+                                                              state.duration)
+            elif media_id is not None and kept is not None:
+                # Mid-switch or after the stream died: the last good place, not nothing.
+                await self._port_for(media_id).save_position(media_id, *kept)
         except Exception:
             # The viewer has already left the screen; nothing useful to show.
             log.exception("saving the position of %s failed", media_id)
@@ -445,7 +527,7 @@ class PlayerViewModel(QObject):
 
     async def _poll(self, media_id: int) -> None:
         try:
-            status = await self._play.stream_status(media_id)
+            status = await self._port_for(media_id).stream_status(media_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the OSD can do without; playback goes on
@@ -453,6 +535,91 @@ class PlayerViewModel(QObject):
             status = None
         paused_for_cache, cache_seconds = self._mpv_cache()
         self._set_stream(status, paused_for_cache, cache_seconds)
+        self._check_stream(media_id, status)
+
+    # -- stall recovery and dead streams ---------------------------------------------
+
+    def _check_stream(self, media_id: int, status: StreamStatus | None) -> None:
+        """Feed the stall detector; switch source when it says so, or stop on a stream
+        that cannot go on (torrent removed, disk full)."""
+        if (status is None or self._media_id != media_id or self._error
+                or self._tasks.running("switch") or self._tasks.running("open")):
+            return
+        if status.error:
+            self._stream_died(media_id, status.error)
+            return
+        d = self._state.duration or 0.0
+        sample = StallSample(
+            time=_loop_time(), download_rate=float(status.download_rate),
+            peers=status.peers, waiting=self._buffering(),
+            bitrate=status.size / d if d > 0 and status.size > 0 else 0.0,
+            complete=status.size > 0 and status.downloaded >= status.size)
+        decision = self._stall.feed(sample)
+        if decision is not None:
+            log.warning("media %s: the source %s (%d peers, %d B/s); switching",
+                        media_id, decision.text, status.peers, status.download_rate)
+            self._tasks.spawn("switch", self._switch(media_id, decision))
+
+    def _place(self) -> float:
+        """Where the viewer is: mpv's position, or the last good one while it has none."""
+        if self._state.started or self._state.loading:
+            return self._state.position
+        return self._kept[0] if self._kept is not None else self._state.position
+
+    def _stream_died(self, media_id: int, reason: str) -> None:
+        place = self._place()
+        log.warning("media %s: the stream stopped at %.0f s: %s", media_id, place, reason)
+        if not self._state.paused and self._state.started:
+            self._player.toggle_pause()  # hold the last frame instead of running to "EOF"
+        self._give_up(media_id, f"{reason}\nYour place ({clock(place)}) is kept.")
+
+    async def _switch(self, media_id: int, decision: SwitchDecision) -> None:
+        place = self._place()
+        # Opening the next source can take seconds (its peers, its metadata): say so.
+        self._set_notice(f"The source {decision.text}: trying the next one…")
+        try:
+            target = await self._port_for(media_id).switch_source(media_id, place)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("switching the source of %s failed: %s", media_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            target = None
+        if self._media_id != media_id:
+            return  # the viewer left meanwhile
+        if target is None:
+            self._set_notice("")
+            if not self._state.paused and self._state.started:
+                self._player.toggle_pause()
+            self._give_up(media_id, f"The stream {decision.text} and there is no other "
+                          f"source to switch to.\nYour place ({clock(place)}) is kept.")
+            return
+        self._stall.reset()
+        self._set_notice(f"Switched to {target.source_label or 'another source'}: "
+                         f"the previous source {decision.text}")
+        await self._player.load(target.url, start=place)
+
+    def _give_up(self, media_id: int, message: str) -> None:
+        """Show why the stream cannot go on, then leave for Details after a while."""
+        self._set_error(message)
+        self._tasks.spawn("leave", self._leave_later(media_id, message))
+
+    async def _leave_later(self, media_id: int, message: str) -> None:
+        await asyncio.sleep(self._leave_after)
+        if self._media_id == media_id and self._error == message:
+            self.leaveRequested.emit()
+
+    def _set_notice(self, text: str) -> None:
+        if text != self._notice:
+            self._notice = text
+            self.noticeChanged.emit()
+        if text:
+            self._tasks.spawn("notice", self._clear_notice(text))
+
+    async def _clear_notice(self, text: str) -> None:
+        await asyncio.sleep(self._notice_seconds)
+        if self._notice == text:
+            self._set_notice("")
 
     def _mpv_cache(self) -> tuple[bool, float]:
         """mpv's paused-for-cache and seconds of demuxer cache ahead (read on the loop
@@ -469,7 +636,7 @@ class PlayerViewModel(QObject):
 
     async def _save(self, media_id: int, position: float, duration: float) -> None:
         try:
-            await self._play.save_position(media_id, position, duration)
+            await self._port_for(media_id).save_position(media_id, position, duration)
         except Exception:
             log.exception("saving the position of %s failed", media_id)
 
@@ -489,6 +656,8 @@ class PlayerViewModel(QObject):
         tracks_changed = (state.tracks, state.sub_delay, state.sub_scale) != (
             self._state.tracks, self._state.sub_delay, self._state.sub_scale)
         self._state = state
+        if state.started and state.duration and not state.loading:
+            self._kept = (state.position, state.duration)
         if state.seeking and not was_seeking:
             self._seek_started = _loop_time()
         elif not state.seeking:
@@ -506,6 +675,7 @@ class PlayerViewModel(QObject):
             self.clockChanged.emit()  # "ends at" needs the duration
         if tracks_changed:
             self.tracksChanged.emit()
+        self._autoplay_tick()
 
     def _loading_changed(self) -> None:
         self.loadingChanged.emit()
@@ -531,8 +701,155 @@ class PlayerViewModel(QObject):
             if was_loading != self._loading():
                 self._loading_changed()
 
+    # -- episodes: open, next-episode autoplay and prefetch ---------------------------
+
+    def _port_for(self, media_id: int) -> PlayPort | EpisodePort:
+        """Episodes (negative media ids) go to the episode port, films to the play port."""
+        if episode_of(media_id) is not None and self._episodes is not None:
+            return self._episodes
+        return self._play
+
+    def _next_visible(self) -> bool:
+        media_id = self._media_id
+        return (media_id is not None and episode_of(media_id) is not None
+                and self._next is not None and self._next_left > 0)
+
+    def _next_text(self) -> str:
+        if self._next is None:
+            return ""
+        return f"Next: {self._next.label} — playing in {self._next_left} s"
+
+    def _next_prefetched(self) -> bool:
+        return self._next_prefetch == "done"
+
+    nextVisible = Property(bool, _next_visible, notify=nextChanged)
+    nextText = Property(str, _next_text, notify=nextChanged)
+    nextCountdown = Property(int, lambda self: self._next_left, notify=nextChanged)
+    nextPrefetched = Property(bool, _next_prefetched, notify=nextChanged)
+
+    @Slot(int)
+    @Slot(int, int)
+    def openEpisode(self, episode_id: int, source_id: int = 0) -> None:
+        """Play an episode (from source_id, 0: the best); near its end the next one
+        is prefetched and offered with a countdown."""
+        if self._episodes is None:
+            self._set_error("Episodes cannot be played here.")
+            return
+        media_id = episode_media_id(episode_id)
+        self._media_id = media_id
+        self._set_title("")
+        self._set_error("")
+        self._seek_target = None
+        self._stall.reset()
+        self._kept = None
+        self._set_notice("")
+        self._reset_next()
+        self._tasks.spawn("open", self._open_episode(episode_id, source_id or None))
+        self._tasks.spawn("monitor", self._monitor(media_id))
+
+    async def _open_episode(self, episode_id: int, source_id: int | None) -> None:
+        assert self._episodes is not None
+        self._set_opening(True)
+        try:
+            target = await self._episodes.open_episode(episode_id, source_id)
+            self._set_title(target.title)
+            await self._player.load(target.url, start=target.start_position)
+        except Exception as exc:
+            log.warning("opening episode %s failed: %s", episode_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_error(user_message(exc, "This episode could not be played."))
+            return
+        finally:
+            self._set_opening(False)
+        try:
+            self._next = await self._episodes.next_episode(episode_id)
+        except Exception as exc:  # no autoplay then; the episode itself plays on
+            log.warning("next episode after %s unknown: %s", episode_id, exc)
+        self.nextChanged.emit()
+
+    def _reset_next(self) -> None:
+        if self._tasks.running("next-countdown") and not self._autoplaying:
+            self._tasks.spawn("next-countdown", _noop())
+        self._next = None
+        self._next_left = 0
+        self._next_cancelled = False
+        self._next_prefetch = ""
+        self.nextChanged.emit()
+
+    def _autoplay_tick(self) -> None:
+        """On every player state: prefetch the next episode ~60 s before the end, and
+        show the countdown in the last ~20 s (or at the end of the file)."""
+        media_id, nxt, state = self._media_id, self._next, self._state
+        if (media_id is None or episode_of(media_id) is None or nxt is None
+                or self._error or not state.duration):
+            return
+        remaining = state.duration - state.position
+        if not self._next_prefetch and (remaining <= self._prefetch_lead or state.eof):
+            self._next_prefetch = "running"
+            self._tasks.spawn("next-prefetch", self._prefetch_next(nxt))
+        if (not self._next_cancelled and not self._tasks.running("next-countdown")
+                and self._next_left == 0 and state.started
+                and (remaining <= self._next_lead or state.eof)):
+            self._tasks.spawn("next-countdown", self._count_down(media_id, nxt))
+
+    async def _prefetch_next(self, nxt: EpisodeRef) -> None:
+        assert self._episodes is not None
+        ok = await self._episodes.prefetch_episode(nxt.id)
+        if self._next is nxt:
+            self._next_prefetch = "done" if ok else "failed"
+            self.nextChanged.emit()
+
+    async def _count_down(self, media_id: int, nxt: EpisodeRef) -> None:
+        self._next_left = max(1, self._next_countdown)
+        self.nextChanged.emit()
+        while self._next_left > 1:
+            await asyncio.sleep(1.0)
+            if self._media_id != media_id or self._next is not nxt:
+                self._next_left = 0  # the viewer left or another title opened
+                self.nextChanged.emit()
+                return
+            self._next_left -= 1
+            self.nextChanged.emit()
+        await asyncio.sleep(1.0)
+        if self._media_id == media_id and self._next is nxt and not self._next_cancelled:
+            self._play_next(media_id, nxt)
+
+    def _play_next(self, media_id: int, nxt: EpisodeRef) -> None:
+        state = self._state
+        if state.started and state.duration:
+            # Going on to the next episode (in the credits, before the file ends) means
+            # this one is finished: saved as watched, so its next open starts over.
+            self._save_task = asyncio.get_running_loop().create_task(
+                self._save(media_id, state.duration, state.duration), name="player.save-ended")
+        self._next_left = 0
+        self._next = None  # the countdown task ends here; openEpisode must not cancel it
+        log.info("autoplay: %s", nxt.label)
+        self._autoplaying = True
+        try:
+            self.openEpisode(nxt.id)
+        finally:
+            self._autoplaying = False
+
+    @Slot()
+    def playNextNow(self) -> None:
+        """OK on the overlay: skip the rest of the countdown."""
+        media_id, nxt = self._media_id, self._next
+        if media_id is not None and nxt is not None and self._next_left > 0:
+            self._tasks.spawn("next-countdown", _noop())  # stops the running countdown
+            self._play_next(media_id, nxt)
+
+    @Slot()
+    def cancelNext(self) -> None:
+        """Back on the overlay: stay on this episode (no autoplay for it any more)."""
+        self._next_cancelled = True
+        self._next_left = 0
+        if self._tasks.running("next-countdown"):
+            self._tasks.spawn("next-countdown", _noop())
+        self.nextChanged.emit()
+
     async def aclose(self) -> None:
         self._unsubscribe()
+        await self._subtitles.aclose()
         await self._tasks.aclose()
         saving = self._save_task
         if saving is not None and not saving.done():

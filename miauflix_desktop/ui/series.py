@@ -7,7 +7,15 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.core.media import CatalogPort, MediaItem
+from miauflix_desktop.core.media import (
+    CatalogPort,
+    EpisodePort,
+    MediaItem,
+    SourceItem,
+    size_text,
+    source_detail,
+    source_facts,
+)
 from miauflix_desktop.ui.details import genres_text, rating_text, runtime_text
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.image_provider import image_hub
@@ -16,6 +24,7 @@ from miauflix_desktop.ui.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
 
+# Without an EpisodePort (no source discovery wired) OK says so instead of faking playback.
 NO_EPISODE_SOURCE = "No source for this episode yet."
 
 
@@ -157,20 +166,31 @@ class SeasonsViewModel(_Loading):
 
 
 class EpisodesViewModel(_Loading):
-    """The Episodes screen: one season's episodes; the current one's overview is shown."""
+    """The Episodes screen: one season's episodes; the current one's overview and its
+    known sources are shown. OK plays the best source; an episode without sources is
+    searched first (progress on screen), then plays if the search found one."""
 
     changed = Signal()
     currentChanged = Signal()
     messageChanged = Signal()
+    sourcesChanged = Signal()
+    # The navigator listens (episode id, source id: 0 = the best); no navigation here.
+    playRequested = Signal(int, int)
 
-    def __init__(self, catalog: CatalogPort, parent: QObject | None = None) -> None:
+    def __init__(self, catalog: CatalogPort, episodes: EpisodePort | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
+        self._port = episodes
         self._key: tuple[int, int] | None = None
         self._show_title = ""
         self._episodes = RowListModel(
             ["episodeId", "number", "title", "overview", "runtime", "airDate", "stillUrl"], self,
             image_roles=["stillUrl"])
+        self._sources = RowListModel(["sourceId", "label", "detail", "why", "best"], self)
+        self._sources_for = 0  # the episode id the sources list belongs to
+        self._searching = False
+        self._progress = ""
         self._current = -1
         self._message = ""
         self._tasks = OwnedTasks("episodes")
@@ -192,6 +212,7 @@ class EpisodesViewModel(_Loading):
             self._current = row
             self._set_message("")
             self.currentChanged.emit()
+            self._load_sources()
 
     def _field(self, name: str) -> str:
         if 0 <= self._current < self._episodes.rowCount():
@@ -214,6 +235,25 @@ class EpisodesViewModel(_Loading):
     def _get_message(self) -> str:
         return self._message
 
+    def _get_sources(self) -> RowListModel:
+        return self._sources
+
+    def _get_searching(self) -> bool:
+        return self._searching
+
+    def _get_progress(self) -> str:
+        return self._progress
+
+    def _sources_text(self) -> str:
+        count = self._sources.rowCount()
+        if self._port is None or self._current < 0:
+            return ""
+        if self._searching:
+            return "Searching — the episode plays as soon as a source is found."
+        if count == 0:
+            return "No sources known yet — OK searches for them."
+        return f"{count} source{'s' if count != 1 else ''} — OK plays the best"
+
     heading = Property(str, _heading, notify=changed)
     episodes = Property(QObject, _get_episodes, constant=True)
     currentIndex = Property(int, _get_current, _set_current, notify=currentChanged)
@@ -221,9 +261,14 @@ class EpisodesViewModel(_Loading):
     currentOverview = Property(str, _cur_overview, notify=currentChanged)
     currentMeta = Property(str, _cur_meta, notify=currentChanged)
     message = Property(str, _get_message, notify=messageChanged)
+    sources = Property(QObject, _get_sources, constant=True)
+    sourcesText = Property(str, _sources_text, notify=sourcesChanged)
+    searching = Property(bool, _get_searching, notify=sourcesChanged)
+    progress = Property(str, _get_progress, notify=sourcesChanged)
 
     def load(self, show_id: int, season_number: int, show_title: str = "") -> None:
         if self._key == (show_id, season_number) and self._episodes.rowCount():
+            self._load_sources()  # back from the player: a search may have found some
             return
         self._key = (show_id, season_number)
         self._show_title = show_title
@@ -255,12 +300,81 @@ class EpisodesViewModel(_Loading):
         finally:
             self._set_loading(False)
 
+    def _episode_id(self, row: int) -> int:
+        if 0 <= row < self._episodes.rowCount():
+            return int(self._episodes.row(row)["episodeId"])
+        return 0
+
+    def _load_sources(self) -> None:
+        episode_id = self._episode_id(self._current)
+        if episode_id != self._sources_for:
+            self._sources_for = episode_id
+            self._sources.set_rows([])
+            self.sourcesChanged.emit()
+        if self._port is None or not episode_id or self._searching:
+            return
+        self._tasks.spawn("sources", self._fetch_sources(episode_id))
+
+    async def _fetch_sources(self, episode_id: int) -> None:
+        assert self._port is not None
+        try:
+            found = await self._port.episode_sources(episode_id)
+        except Exception as exc:  # the list is a hint; OK still searches and plays
+            log.warning("sources of episode %s failed: %s", episode_id, exc)
+            return
+        if episode_id == self._sources_for:
+            self._show_sources(found)
+
+    def _show_sources(self, found: list[SourceItem]) -> None:
+        self._sources.set_rows([
+            {"sourceId": src.id, "label": source_facts(src),
+             "detail": " · ".join(p for p in (
+                 "Season pack" if src.explanation.startswith("Season pack") else "",
+                 size_text(src.size_bytes), source_detail(src)) if p),
+             "why": src.explanation, "best": i == 0}
+            for i, src in enumerate(found)])
+        self.sourcesChanged.emit()
+
     @Slot(int)
     def play(self, row: int) -> None:
-        # Episode sources are not searched yet; say so plainly rather than fake playback.
-        if 0 <= row < self._episodes.rowCount():
-            self._set_current(row)
+        """OK on an episode: play its best source; search first when it has none."""
+        episode_id = self._episode_id(row)
+        if not episode_id:
+            return
+        self._set_current(row)
+        if self._port is None:
             self._set_message(NO_EPISODE_SOURCE)
+            return
+        if self._searching:
+            return  # one search at a time; its end plays the episode it was started for
+        self._set_message("")
+        self._tasks.spawn("play", self._play(episode_id))
+
+    async def _play(self, episode_id: int) -> None:
+        assert self._port is not None
+        try:
+            found = await self._port.episode_sources(episode_id)
+            if not found:
+                self._set_searching(True, "Searching for sources…")
+                found = await self._port.search_episode_sources(
+                    episode_id, lambda text: self._set_searching(True, text))
+            if episode_id == self._sources_for:
+                self._show_sources(found)
+            if not found:
+                self._set_message("No sources found for this episode.")
+                return
+            self.playRequested.emit(episode_id, 0)
+        except Exception as exc:
+            log.warning("sources of episode %s failed: %s", episode_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_message(user_message(exc, "Sources could not be searched."))
+        finally:
+            self._set_searching(False, "")
+
+    def _set_searching(self, value: bool, text: str) -> None:
+        if (value, text) != (self._searching, self._progress):
+            self._searching, self._progress = value, text
+            self.sourcesChanged.emit()
 
     def _set_message(self, value: str) -> None:
         if value != self._message:

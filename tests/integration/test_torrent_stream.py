@@ -255,3 +255,29 @@ async def test_seeder_refuses_missing_data(media, seeder, tmp_path):
     with pytest.raises(TorrentError):
         await seeder.seed(torrent_bytes, empty)
     assert not (empty / "movie.mkv").exists() or (empty / "movie.mkv").stat().st_size == 0
+
+
+async def test_folder_per_torrent_keeps_same_named_files_apart(tmp_path, seeder):
+    """Two releases whose video is called the same must not write into one file."""
+    payloads = []
+    for name in ("a", "b"):
+        content = tmp_path / f"content-{name}"
+        content.mkdir()
+        data = os.urandom(2 * MIB + 7)
+        (content / "movie.mkv").write_bytes(data)
+        payloads.append((content, data, make_torrent(content / "movie.mkv")))
+    engine = TorrentEngine(TorrentSettings(), tmp_path / "dl", tmp_path / "resume",
+                           isolated=True, folder_per_torrent=True)
+    await engine.start()
+    try:
+        for content, _data, torrent_bytes in payloads:
+            await seeder.seed(torrent_bytes, content)
+            torrent = await engine.add(TorrentSpec(torrent_bytes=torrent_bytes,
+                                                   peers=(seeder.endpoint,)))
+            await asyncio.wait_for(torrent.finished(), 30)
+        for _content, data, torrent_bytes in payloads:
+            key = info_hash_of(torrent_bytes)
+            assert (tmp_path / "dl" / key / "movie.mkv").read_bytes() == data
+        assert not (tmp_path / "dl" / "movie.mkv").exists()
+    finally:
+        await asyncio.wait_for(engine.stop(), 5)

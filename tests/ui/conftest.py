@@ -22,10 +22,16 @@ import qasync
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickWindow
 
+from miauflix_desktop.config.settings import TorrentSettings
+from miauflix_desktop.services.adhoc import AdhocTorrents
 from miauflix_desktop.services.playback.player import PlayerService
+from miauflix_desktop.services.storage.db import Database
+from miauflix_desktop.services.torrent import TorrentEngine
 from miauflix_desktop.ui.activity import ActivityViewModel
+from miauflix_desktop.ui.add_torrent import AddTorrentViewModel
 from miauflix_desktop.ui.browse import BrowseViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
+from miauflix_desktop.ui.downloads import DownloadsViewModel
 from miauflix_desktop.ui.graphics import set_numeric_locale
 from miauflix_desktop.ui.home import HomeViewModel
 from miauflix_desktop.ui.navigator import AppViewModel
@@ -35,6 +41,8 @@ from miauflix_desktop.ui.series import EpisodesViewModel, SeasonsViewModel
 from miauflix_desktop.ui.setup import SetupViewModel
 from miauflix_desktop.ui.shell import UiShell
 from miauflix_desktop.ui.status import StatusViewModel
+from tests.ui.adhoc_stack import AdhocStack, build_stack
+from tests.ui.fake_downloads import FakeDownloads
 from tests.ui.fake_history import FakeHistory
 from tests.ui.fakes import FakeSetup, FakeStatus, Ports, build_ports
 
@@ -91,6 +99,8 @@ class UiHarness:
     episodes: EpisodesViewModel
     setup: SetupViewModel
     status: StatusViewModel
+    add_torrent: AddTorrentViewModel | None = None
+    downloads: FakeDownloads | None = None
 
 
 @pytest.fixture(scope="session")
@@ -106,14 +116,50 @@ def shared_player(aloop: qasync.QEventLoop) -> Iterator[PlayerService]:
     run(aloop, player.stop())
 
 
-def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService) -> UiHarness:
+@pytest.fixture
+def adhoc_stack(aloop: qasync.QEventLoop, tmp_path: Path) -> Iterator[AdhocStack]:
+    """Real services behind the Open torrent screen (engine and seeder on 127.0.0.1).
+
+    Per test, not per session: Qt events processed between tests (outside the asyncio
+    loop) would step the engine's periodic status task with no running loop and kill it.
+    """
+    built = run(aloop, build_stack(tmp_path / "adhoc"), timeout=60)
+    yield built
+    run(aloop, built.aclose())
+
+
+@dataclass
+class WalkAdhoc:
+    adhoc: AdhocTorrents
+    folder: Path
+
+
+@pytest.fixture(scope="session")
+def walk_adhoc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WalkAdhoc]:
+    """The Open torrent screen's service in the navigation harness: a real database and an
+    engine that is never started (no tasks across tests). The walk moves focus and never
+    adds a torrent; the add path runs for real in tests/ui/test_add_torrent*.py."""
+    root = tmp_path_factory.mktemp("walk-adhoc")
+    (root / "Downloads" / "Films").mkdir(parents=True)
+    database = Database(root / "miauflix.sqlite3")
+    database.open()
+    engine = TorrentEngine(TorrentSettings(), root / "downloads", root / "resume",
+                           isolated=True)
+    yield WalkAdhoc(AdhocTorrents(database, engine), root / "Downloads")
+    database.close()
+
+
+def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService,
+                  add_torrent: AddTorrentViewModel | None = None) -> UiHarness:
     """The whole UI over fake ports, as the container would wire it (vo=null: offscreen)."""
     ports.catalog.fail_home = False
     ports.catalog.fail_browse = False
     ports.play.fail_open = False
     ports.play.positions.clear()  # no test starts on another's resume point
     home = HomeViewModel(ports.catalog)
-    details = DetailsViewModel(ports.catalog, ports.play, history=FakeHistory(ports.play))
+    downloads = FakeDownloads(ports.catalog)
+    details = DetailsViewModel(ports.catalog, ports.play, history=FakeHistory(ports.play),
+                               downloads=downloads)
     player_vm = PlayerViewModel(ports.play, player)
     browse = BrowseViewModel(ports.catalog)
     search = SearchViewModel(ports.catalog)
@@ -124,31 +170,35 @@ def build_harness(aloop: qasync.QEventLoop, ports: Ports, player: PlayerService)
     activity = ActivityViewModel(ports.activity)
     app = AppViewModel(home, details, player_vm, fullscreen=False, browse=browse,
                        search=search, seasons=seasons, episodes=episodes, setup=setup,
-                       status=status, activity=activity)
+                       status=status, activity=activity, add_torrent=add_torrent,
+                       downloads=DownloadsViewModel(downloads))
     shell = UiShell(app, player_vm)
     window = shell.load()
     window.requestActivate()
     return UiHarness(shell, window, app, home, details, player_vm, player, ports, aloop,
-                     browse, search, seasons, episodes, setup, status)
+                     browse, search, seasons, episodes, setup, status, add_torrent,
+                     downloads=downloads)
 
 
 @pytest.fixture
-def ui(aloop: qasync.QEventLoop, ports: Ports,
-       shared_player: PlayerService) -> Iterator[UiHarness]:
+def ui(aloop: qasync.QEventLoop, ports: Ports, shared_player: PlayerService,
+       walk_adhoc: WalkAdhoc) -> Iterator[UiHarness]:
     ports.setup = FakeSetup()
     ports.status = FakeStatus()
-    harness = build_harness(aloop, ports, shared_player)
+    harness = build_harness(aloop, ports, shared_player,
+                            AddTorrentViewModel(walk_adhoc.adhoc, folder=walk_adhoc.folder))
     yield harness
     run(aloop, harness.shell.close(stop_player=False))
 
 
 @pytest.fixture
-def first_run_ui(aloop: qasync.QEventLoop, ports: Ports,
-                 shared_player: PlayerService) -> Iterator[UiHarness]:
+def first_run_ui(aloop: qasync.QEventLoop, ports: Ports, shared_player: PlayerService,
+                 walk_adhoc: WalkAdhoc) -> Iterator[UiHarness]:
     """Like `ui`, but the SetupPort says no TMDB key is configured yet."""
     ports.setup = FakeSetup()
     ports.setup.needed = True
     ports.status = FakeStatus()
-    harness = build_harness(aloop, ports, shared_player)
+    harness = build_harness(aloop, ports, shared_player,
+                            AddTorrentViewModel(walk_adhoc.adhoc, folder=walk_adhoc.folder))
     yield harness
     run(aloop, harness.shell.close(stop_player=False))

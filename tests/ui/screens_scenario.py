@@ -3,7 +3,8 @@ fake ports (generated clips, fake catalog with films and series) and the real mp
 
 Usage: python -m tests.ui.screens_scenario OUT_DIR MEDIA_DIR
 Writes setup.png, home.png, menu.png, browse.png, search.png, details.png, series.png,
-episodes.png, player.png, tracks.png, banner.png, sources.png and activity.png to OUT_DIR.
+episodes.png, player.png, tracks.png, banner.png, sources.png, activity.png and
+downloads.png to OUT_DIR.
 Keys only, like a remote.
 """
 
@@ -25,6 +26,7 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
     from miauflix_desktop.ui.activity import ActivityViewModel
     from miauflix_desktop.ui.browse import BrowseViewModel
     from miauflix_desktop.ui.details import DetailsViewModel
+    from miauflix_desktop.ui.downloads import DownloadsViewModel
     from miauflix_desktop.ui.home import HomeViewModel
     from miauflix_desktop.ui.navigator import AppViewModel
     from miauflix_desktop.ui.player_vm import PlayerViewModel
@@ -33,6 +35,7 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
     from miauflix_desktop.ui.setup import SetupViewModel
     from miauflix_desktop.ui.shell import UiShell
     from miauflix_desktop.ui.status import StatusViewModel
+    from tests.ui.fake_downloads import FakeDownloads
     from tests.ui.fakes import build_ports
     from tests.ui.helpers import focused_name, one_focus, press, type_on_screen, wait_until
 
@@ -41,12 +44,15 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
     player = PlayerService(vo="libmpv")
     await player.start()
     player_vm = PlayerViewModel(ports.play, player)
+    downloads = FakeDownloads(ports.catalog).sample()
     app = AppViewModel(
-        HomeViewModel(ports.catalog), DetailsViewModel(ports.catalog, ports.play), player_vm,
+        HomeViewModel(ports.catalog),
+        DetailsViewModel(ports.catalog, ports.play, downloads=downloads), player_vm,
         browse=BrowseViewModel(ports.catalog), search=SearchViewModel(ports.catalog),
         seasons=SeasonsViewModel(ports.catalog), episodes=EpisodesViewModel(ports.catalog),
         setup=SetupViewModel(ports.setup), status=StatusViewModel(ports.status),
-        activity=ActivityViewModel(ports.activity))
+        activity=ActivityViewModel(ports.activity),
+        downloads=DownloadsViewModel(downloads))
     shell = UiShell(app, player_vm)
     window = shell.load()
     saved: list[str] = []
@@ -113,6 +119,16 @@ async def scenario(out_dir: Path, media_dir: Path) -> list[str]:
         await wait_until(lambda: focused_name(window) == "activity_0", 5, "activity")
         await keys(K.Key_Down)
         await shot("activity", 1.2)
+        await keys(K.Key_Escape)
+        await wait_until(lambda: focused_name(window).startswith("card_"), 5, "home again")
+
+        await keys(K.Key_Menu)
+        while focused_name(window) != "menu_downloads":
+            await keys(K.Key_Down)
+        await keys(K.Key_Return)
+        await wait_until(lambda: focused_name(window) == "download_0", 5, "downloads")
+        await keys(K.Key_Down)
+        await shot("downloads", 1.2)
         await keys(K.Key_Escape)
         await wait_until(lambda: focused_name(window).startswith("card_"), 5, "home again")
 

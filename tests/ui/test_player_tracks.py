@@ -168,8 +168,10 @@ def test_tracks_panel_switches_audio_subtitles_delay_and_size(tracks_ui: UiHarne
         await press(ui.window, K.Key_Return)
         await wait_until(lambda: player.state.sub_scale == pytest.approx(1.1), 5, "bigger")
         assert vm.property("subScaleText") == "110 %"
-        await press(ui.window, K.Key_Down)  # the last row: stays there
-        assert _focus_names(ui) == ["subSizePlus"]
+        await press(ui.window, K.Key_Down)  # then "Load subtitle file…", the last row
+        assert _focus_names(ui) == ["subLoadFile"]
+        await press(ui.window, K.Key_Down)  # (no OpenSubtitles key here): stays there
+        assert _focus_names(ui) == ["subLoadFile"]
 
         # Left: back to the audio list, on the row it left.
         await press(ui.window, K.Key_Left)

@@ -333,7 +333,7 @@ def test_menu_opens_and_back_closes_it(ui: UiHarness) -> None:
 
 
 ALL_SCREENS = {"home", "browse", "search", "details", "series", "episodes", "player", "setup",
-               "activity"}
+               "activity", "addtorrent", "downloads"}
 
 
 def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness) -> None:
@@ -427,6 +427,39 @@ def test_remote_walk_visits_every_screen_with_one_focus(first_run_ui: UiHarness)
         await key(K.Key_MediaTogglePlayPause)
         await key(K.Key_Up)
         await key(K.Key_Escape, "home")
+        # Menu -> Open torrent: type on its keyboard, Right to Paste / Open link, Right
+        # into the folder list, OK enters a folder, Back goes up, Left, Back leaves.
+        await key(K.Key_Menu)
+        while focused_name(ui.window) != "menu_addtorrent":
+            await key(K.Key_Down)
+        await key(K.Key_Return, "addtorrent")
+        for k in (K.Key_Down, K.Key_Right, K.Key_Return, K.Key_Right, K.Key_Right,
+                  K.Key_Right, K.Key_Right, K.Key_Right, K.Key_Down, K.Key_Right,
+                  K.Key_Down, K.Key_Return, K.Key_Escape, K.Key_Left, K.Key_Up,
+                  K.Key_MediaTogglePlayPause):
+            await key(k)
+        assert ui.app.property("screen") == "addtorrent"
+        await key(K.Key_Escape, "home")
+        # Menu -> Downloads: empty, its one button opens Browse; Back. With rows: Down,
+        # Right to Remove, OK asks, Back keeps, Play/Pause harmless, Back leaves.
+        for filled in (False, True):
+            if filled:
+                assert ui.downloads is not None
+                ui.downloads.sample()
+            await key(K.Key_Menu)
+            while focused_name(ui.window) != "menu_downloads":
+                await key(K.Key_Down)
+            await key(K.Key_Return, "downloads")
+            if not filled:
+                await key(K.Key_Return, "browse")
+                await key(K.Key_Escape, "home")
+                continue
+            await wait_until(lambda: focused_name(ui.window) == "download_0", 3, "rows")
+            for k in (K.Key_Down, K.Key_Right, K.Key_Return, K.Key_Right, K.Key_Escape,
+                      K.Key_Left, K.Key_Up, K.Key_MediaTogglePlayPause):
+                await key(k)
+            assert ui.app.property("screen") == "downloads"
+            await key(K.Key_Escape, "home")
         await key(K.Key_Escape, "home")  # Back on Home stays there
         assert visited >= ALL_SCREENS, (ALL_SCREENS - visited, walk)
 

@@ -15,7 +15,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENS = ("setup", "home", "menu", "browse", "search", "details", "sources", "series",
-           "episodes", "banner", "activity", "player", "tracks")
+           "episodes", "banner", "activity", "player", "tracks", "downloads")
 
 
 @pytest.mark.gl

@@ -13,6 +13,46 @@ GridView {
     signal upEdge()
     signal nearEnd()
     signal activated(int mediaId, string kind)
+    // Warm start: when set, the grid reports the films in view (focused card, its four
+    // neighbours, the rest on screen) at most ~10 a second; only ids cross to Python.
+    property bool reportsViewport: false
+    signal viewport(int focusedId, var adjacentIds, var visibleIds)
+
+    function filmIdAt(index) {
+        if (index < 0 || index >= count)
+            return 0
+        var cell = itemAtIndex(index)
+        return cell && cell.kind === "movie" ? cell.mediaId : 0
+    }
+    function reportViewport() {
+        if (!grid.activeFocus || count === 0 || currentIndex < 0)
+            return
+        var current = currentIndex
+        var near = [current - 1, current + 1, current - columns, current + columns]
+        var adjacent = near.map(i => filmIdAt(i)).filter(id => id > 0)
+        var visible = []
+        var rows = Math.ceil(height / cellHeight) + 1
+        var from = Math.max(0, current - columns * rows)
+        var to = Math.min(count, current + columns * rows + 1)
+        for (var i = from; i < to; ++i) {
+            var cell = itemAtIndex(i)
+            if (cell && cell.kind === "movie" && i !== current
+                    && cell.y + cell.height > contentY && cell.y < contentY + height)
+                visible.push(cell.mediaId)
+        }
+        grid.viewport(filmIdAt(current), adjacent, visible)
+    }
+    function scheduleViewport() {
+        if (reportsViewport && !viewportTimer.running)
+            viewportTimer.start()
+    }
+
+    Timer {
+        id: viewportTimer
+        interval: 100
+        onTriggered: grid.reportViewport()
+    }
+    onActiveFocusChanged: if (activeFocus) scheduleViewport()
 
     // Room around each card for the focus scale-up and outline.
     cellWidth: Theme.cardWidth + Theme.px(36)
@@ -42,7 +82,10 @@ GridView {
         if (currentIndex < columns) { grid.upEdge(); event.accepted = true }
         else event.accepted = false
     }
-    onCurrentIndexChanged: if (count > 0 && currentIndex >= count - columns * 2) grid.nearEnd()
+    onCurrentIndexChanged: {
+        if (count > 0 && currentIndex >= count - columns * 2) grid.nearEnd()
+        scheduleViewport()
+    }
     onCountChanged: if (count > 0 && currentIndex < 0) currentIndex = 0
 
     delegate: FocusScope {

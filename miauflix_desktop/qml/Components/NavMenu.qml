@@ -9,7 +9,7 @@ FocusScope {
     property string current: ""
     signal chosen(string section)
 
-    readonly property var labels: ({ home: "Home", browse: "Browse", search: "Search", setup: "TMDB key & language", activity: "Activity" })
+    readonly property var labels: ({ home: "Home", browse: "Browse", search: "Search", setup: "TMDB key & language", activity: "Activity", addtorrent: "Open torrent", downloads: "Downloads" })
 
     objectName: "navMenu"
 

@@ -13,6 +13,40 @@ FocusScope {
     property int savedIndex: 0
     signal activated(int mediaId, string kind)
     signal remember(string shelfKey, int index)
+    // The films the viewer is looking at (warm start): the focused card, its neighbours
+    // and the other cards in view. At most ~10 a second during key repeat (the timer);
+    // only ids cross to Python, the preload works off the GUI thread's frame.
+    signal viewport(int focusedId, var adjacentIds, var visibleIds)
+
+    function filmIdAt(index) {
+        var card = list.itemAtIndex(index)
+        return card && card.kind === "movie" ? card.mediaId : 0
+    }
+    function reportViewport() {
+        if (!list.activeFocus || list.count === 0 || list.currentIndex < 0)
+            return
+        var current = list.currentIndex
+        var adjacent = [filmIdAt(current - 1), filmIdAt(current + 1)].filter(id => id > 0)
+        var visible = []
+        // Bounded: a row shows well under 16 cards; delegates outside it may not exist.
+        for (var i = Math.max(0, current - 16); i < Math.min(list.count, current + 17); ++i) {
+            var card = list.itemAtIndex(i)
+            if (card && card.kind === "movie" && i !== current
+                    && card.x + card.width > list.contentX && card.x < list.contentX + list.width)
+                visible.push(card.mediaId)
+        }
+        row.viewport(filmIdAt(current), adjacent, visible)
+    }
+    function scheduleViewport() {
+        if (!viewportTimer.running)
+            viewportTimer.start()
+    }
+
+    Timer {
+        id: viewportTimer
+        interval: 100
+        onTriggered: row.reportViewport()
+    }
 
     objectName: "homeShelf_" + shelfKey
     height: header.height + Theme.px(16) + list.height
@@ -54,7 +88,9 @@ FocusScope {
         leftMargin: Theme.px(24)
         rightMargin: Theme.px(24)
         model: row.cards
-        onCurrentIndexChanged: row.remember(row.shelfKey, currentIndex)
+        onCurrentIndexChanged: { row.remember(row.shelfKey, currentIndex); row.scheduleViewport() }
+        onActiveFocusChanged: if (activeFocus) row.scheduleViewport()
+        onCountChanged: if (activeFocus) row.scheduleViewport()
         Component.onCompleted: {
             if (row.savedIndex > 0 && row.savedIndex < count) {
                 currentIndex = row.savedIndex

@@ -74,6 +74,10 @@ FocusScope {
         onLeftEdge: filters.forceActiveFocus()
         onNearEnd: browse.vm.loadMore()
         onActivated: (id, kind) => browse.openItem(kind, id)
+        reportsViewport: true
+        onViewport: (focusedId, adjacentIds, visibleIds) => {
+            if (browse.vm) browse.vm.viewport(focusedId, adjacentIds, visibleIds)
+        }
     }
 
     Column {

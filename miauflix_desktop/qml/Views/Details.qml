@@ -195,10 +195,36 @@ FocusScope {
                     visible: details.vm && details.vm.sourceCount > 0
                     text: details.vm ? "Sources (" + details.vm.sourceCount + ")" : ""
                     KeyNavigation.left: startOverButton.visible ? startOverButton : playButton
+                    KeyNavigation.right: downloadButton.visible ? downloadButton : null
                     onActivated: sourcesPanel.show()
                     // The list emptied (another title): never keep focus on a hidden button.
                     onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()
                 }
+                // Download for later (services/downloads.py): whole film kept on disk.
+                FocusButton {
+                    id: downloadButton
+                    objectName: "detailsDownloadButton"
+                    readonly property QtObject action: details.vm ? details.vm.download : null
+                    visible: action !== null && action.available
+                             && (details.vm.sourceCount > 0 || action.marked)
+                    text: action ? action.text : ""
+                    KeyNavigation.left: sourcesButton.visible ? sourcesButton
+                                        : (startOverButton.visible ? startOverButton : playButton)
+                    onActivated: action.toggle()
+                    // A half-given "press again to delete" ends when focus moves on.
+                    onActiveFocusChanged: if (!activeFocus && action) action.cancel()
+                    onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()
+                }
+            }
+            Text {
+                objectName: "detailsDownloadNotice"
+                width: parent.width
+                visible: text !== ""
+                text: details.vm && details.vm.download ? details.vm.download.notice : ""
+                color: Theme.textDim
+                wrapMode: Text.Wrap
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.smallSize
             }
         }
     }

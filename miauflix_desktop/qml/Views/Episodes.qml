@@ -1,5 +1,6 @@
-// Episodes of one season: the list on the left, the focused episode's details on the right.
-// OK or Play/Pause on an episode says plainly that episode sources do not exist yet.
+// Episodes of one season: the list on the left, the focused episode's details and known
+// sources on the right. OK or Play/Pause plays the best source; an episode without
+// sources is searched first (spinner and progress), then plays, or says none were found.
 import QtQuick
 import "../Style"
 import "../Components"
@@ -99,12 +100,63 @@ FocusScope {
             font.pixelSize: Theme.bodySize
         }
         Text {
+            objectName: "episodeSourcesText"
             width: parent.width
             visible: list.count > 0
-            text: "OK: play this episode"
+            text: episodes.vm && episodes.vm.sourcesText !== "" ? episodes.vm.sourcesText
+                                                                : "OK: play this episode"
             color: Theme.textDim
             font.family: Theme.fontFamily
             font.pixelSize: Theme.smallSize
+        }
+        Row {
+            objectName: "episodeSearching"
+            visible: episodes.vm && episodes.vm.searching
+            spacing: Theme.px(20)
+            Spinner { anchors.verticalCenter: parent.verticalCenter }
+            Text {
+                objectName: "episodeSearchProgress"
+                anchors.verticalCenter: parent.verticalCenter
+                text: episodes.vm ? episodes.vm.progress : ""
+                color: Theme.text
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+        }
+        Column {
+            objectName: "episodeSources"
+            width: parent.width
+            spacing: Theme.px(10)
+            Repeater {
+                model: episodes.vm ? episodes.vm.sources : null
+                delegate: Column {
+                    required property int index
+                    required property string label
+                    required property string detail
+                    required property bool best
+                    objectName: "episodeSource_" + index
+                    visible: index < 4  // the best few; OK plays the first
+                    width: parent.width
+                    spacing: Theme.px(2)
+                    Text {
+                        width: parent.width
+                        elide: Text.ElideRight
+                        text: (best ? "★ " : "") + label
+                        color: best ? Theme.text : Theme.textDim
+                        font.family: Theme.fontFamily
+                        font.pixelSize: Theme.bodySize
+                        font.bold: best
+                    }
+                    Text {
+                        width: parent.width
+                        elide: Text.ElideRight
+                        text: detail
+                        color: Theme.textDim
+                        font.family: Theme.fontFamily
+                        font.pixelSize: Theme.smallSize
+                    }
+                }
+            }
         }
         Rectangle {
             objectName: "episodeMessageBox"

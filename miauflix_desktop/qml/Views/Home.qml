@@ -53,6 +53,9 @@ FocusScope {
             savedIndex: home.positions[shelfKey] || 0
             onActivated: (id, kind) => home.openItem(kind, id)
             onRemember: (key, index) => home.positions[key] = index
+            onViewport: (focusedId, adjacentIds, visibleIds) => {
+                if (home.vm) home.vm.viewport(focusedId, adjacentIds, visibleIds)
+            }
         }
     }
 

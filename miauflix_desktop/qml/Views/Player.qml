@@ -4,7 +4,8 @@
 // "safe to start in N s") stays up while the stream loads or stalls.
 // Keys: OK/Space/Play-Pause toggles, Left/Right seek 10 s, Up/Down seek 60 s, Menu opens
 // the Tracks panel (audio, subtitles, subtitle delay/size) over the right side; Back or
-// Menu closes it again (the OSD stays up meanwhile).
+// Menu closes it again (the OSD stays up meanwhile). Near the end of an episode the
+// "Next: S01E02 … playing in 10 s" box takes OK (play it now) and Back (stay).
 import QtQuick
 import Miauflix.Video
 import "../Style"
@@ -65,6 +66,17 @@ FocusScope {
         anchors.fill: parent
         focus: true
         Keys.onPressed: (event) => {
+            // The next-episode countdown takes OK (play now) and Back (stay here).
+            if (player.vm && player.vm.nextVisible) {
+                if (event.key === Qt.Key_Return || event.key === Qt.Key_Enter
+                        || event.key === Qt.Key_Space) {
+                    player.vm.playNextNow(); event.accepted = true; return
+                }
+                if (event.key === Qt.Key_Escape || event.key === Qt.Key_Back
+                        || event.key === Qt.Key_Backspace) {
+                    player.vm.cancelNext(); event.accepted = true; return
+                }
+            }
             player.showOverlay()
             switch (event.key) {
             case Qt.Key_Space:
@@ -317,6 +329,69 @@ FocusScope {
                 anchors.horizontalCenter: parent.horizontalCenter
                 visible: player.buffering && text !== ""
                 text: player.vm ? player.vm.safeToStartText : ""
+                color: Theme.textDim
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.bodySize
+            }
+        }
+    }
+
+    // Stall recovery's notice ("Switched to 720p · x264 from YTS: the previous source
+    // stalled"): on its own, over the film, whether or not the OSD is up.
+    Rectangle {
+        objectName: "playerNotice"
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: player.safeY + Theme.px(96)
+        visible: !!player.vm && player.vm.notice !== ""
+        width: noticeText.width + Theme.px(64)
+        height: noticeText.height + Theme.px(32)
+        radius: Theme.radius * 2
+        color: "#d0000000"
+        Text {
+            id: noticeText
+            objectName: "playerNoticeText"
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, player.width * 0.7)
+            wrapMode: Text.Wrap
+            text: player.vm ? player.vm.notice : ""
+            color: Theme.text
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+        }
+    }
+
+    // Series: "Next: S01E02 Title — playing in 10 s" near the end of an episode.
+    Rectangle {
+        objectName: "playerNextEpisode"
+        anchors.right: parent.right
+        anchors.rightMargin: player.safeX
+        anchors.bottom: parent.bottom
+        anchors.bottomMargin: player.safeY + Theme.px(200)
+        visible: !!player.vm && player.vm.nextVisible
+        // OK and Back act on it: it shows the focus whenever the OSD's button does not.
+        readonly property bool showsFocus: visible && keys.activeFocus && !player.overlayShown
+        width: nextColumn.width + Theme.px(64)
+        height: nextColumn.height + Theme.px(40)
+        radius: Theme.radius * 2
+        color: "#e0000000"
+        border.color: Theme.accent
+        border.width: showsFocus ? Theme.focusBorder : Theme.px(3)
+        Column {
+            id: nextColumn
+            anchors.centerIn: parent
+            spacing: Theme.px(12)
+            Text {
+                objectName: "playerNextEpisodeText"
+                width: Math.min(implicitWidth, player.width * 0.5)
+                wrapMode: Text.Wrap
+                text: player.vm ? player.vm.nextText : ""
+                color: Theme.text
+                font.family: Theme.fontFamily
+                font.pixelSize: Theme.headingSize
+                font.bold: true
+            }
+            Text {
+                text: "OK: play now    Back: keep watching"
                 color: Theme.textDim
                 font.family: Theme.fontFamily
                 font.pixelSize: Theme.bodySize

@@ -176,6 +176,8 @@ class PlayerService:
         self._render_freed: asyncio.Event | None = None
         self._load_generation = 0
         self._loadfile_has_index = False
+        # What is playing, for desktop integration (MPRIS metadata); set by load().
+        self._title = ""
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -282,7 +284,12 @@ class PlayerService:
 
         return unsubscribe
 
-    async def load(self, url: str, start: float = 0.0) -> None:
+    @property
+    def title(self) -> str:
+        """The title given to the last load() ("" when idle or not given)."""
+        return self._title
+
+    async def load(self, url: str, start: float = 0.0, title: str = "") -> None:
         """Start playing url at `start` seconds; returns once mpv accepted the command.
 
         With the render API, loadfile before the render context exists makes mpv hit EOF
@@ -291,6 +298,7 @@ class PlayerService:
         player = self.mpv
         self._load_generation += 1
         generation = self._load_generation
+        self._title = title
         self._set_state(reduce(self._state, Loading(url=url, start=start)))
         if self.needs_render_context and not self.render_context_live:
             assert self._render_ready is not None
@@ -374,6 +382,7 @@ class PlayerService:
     async def stop_playback(self) -> None:
         """Stop the current file (keeps mpv alive for the next one)."""
         self._load_generation += 1
+        self._title = ""
         if self._mpv is not None:
             try:
                 await self._command("stop")

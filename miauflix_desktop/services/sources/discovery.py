@@ -12,9 +12,11 @@ the scheduler can run them on short intervals without hogging anything:
 - resyncMovieSources (resync): walk all sources in pages, re-parse and re-score them
   (ages change scores), and drop sources that have had no seeds for too long.
 
-search_title() is also the on-demand path the Details screen uses. Parsing and scoring
-run in a worker thread (parsett costs milliseconds per name), so a search of many
-releases never stalls the event loop. With the VPN gate closed, background ticks do
+search_title() is also the on-demand path the Details screen uses; search_episode() is
+the Episodes screen's (a series' single-episode releases and the season packs holding
+the episode, stored as EpisodeSource rows; packs are mapped to files at play time).
+Parsing and scoring run in a worker thread (parsett costs milliseconds per name), so a
+search of many releases never stalls the event loop. With the VPN gate closed, background ticks do
 nothing and an on-demand search says why instead of waiting.
 """
 
@@ -50,6 +52,9 @@ from miauflix_desktop.services.sources.types import (
     TrackerStats,
 )
 from miauflix_desktop.services.storage.source_repository import (
+    EpisodeSourceRepository,
+    EpisodeToSearch,
+    FoundEpisodeSource,
     FoundSource,
     SourceRef,
     SourceRefs,
@@ -115,8 +120,13 @@ class SourceDiscovery:
                  gate: Gate | None = None, imdb_lookup: ImdbLookup | None = None,
                  profile: TargetProfile = PC_PROFILE, metadata: MetadataFetcher | None = None,
                  stats: StatsFetcher | None = None,
-                 settings: DiscoverySettings | None = None, clock: Clock | None = None) -> None:
+                 settings: DiscoverySettings | None = None, clock: Clock | None = None,
+                 episodes: EpisodeSourceRepository | None = None,
+                 show_imdb_lookup: ImdbLookup | None = None) -> None:
         self._repo = repo
+        self._episodes = episodes
+        self._show_imdb_lookup = show_imdb_lookup
+        self._episode_searches: dict[int, asyncio.Task[int]] = {}
         self._providers = list(providers)
         self._gate = gate
         self._imdb_lookup = imdb_lookup
@@ -280,6 +290,91 @@ class SourceDiscovery:
                 explanation=score.explanation, playable=score.playable))
         return out
 
+    # -- episodes of series ---------------------------------------------------------
+
+    async def search_episode(self, episode_id: int, progress: Progress | None = None) -> int:
+        """Ask every provider that lists series about one episode; store single-episode
+        releases and season packs holding it. Returns how many releases hold it. Raises
+        SearchPaused / SourceSearchFailed like search_title()."""
+        running = self._episode_searches.get(episode_id)
+        if running is not None and not running.done():
+            return await asyncio.shield(running)
+        task = asyncio.ensure_future(self._search_episode(episode_id, progress))
+        self._episode_searches[episode_id] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._episode_searches.pop(episode_id, None)
+
+    async def _search_episode(self, episode_id: int, progress: Progress | None) -> int:
+        say = progress or (lambda _text: None)
+        if not self._open():
+            raise SearchPaused("Source search is paused: the VPN is down.")
+        repo = self._episodes
+        if repo is None or not self._providers:
+            return 0
+        ep = await asyncio.to_thread(repo.episode, episode_id)
+        if ep is None:
+            return 0
+        query = await self._episode_query(ep, repo)
+        if query is None:
+            return 0
+        # YTS lists films only: ask the providers that list series.
+        providers = [p for p in self._providers
+                     if getattr(p, "supports", lambda _q: True)(query)]
+        if not providers:
+            return 0
+        say(f"Asking {', '.join(_provider_name(p) for p in providers)}…")
+        answers = await asyncio.gather(*(self._ask(p, query) for p in providers))
+        releases: dict[str, ProviderRelease] = {}
+        failures: list[str] = []
+        for provider, answer in zip(providers, answers, strict=True):
+            if isinstance(answer, ProviderError):
+                failures.append(f"{_provider_name(provider)}: {answer}")
+                continue
+            for release in answer:
+                known = releases.get(release.info_hash)
+                if known is None or (release.seeds or 0) > (known.seeds or 0):
+                    releases[release.info_hash] = release
+        if failures and len(failures) == len(providers):
+            raise SourceSearchFailed("No provider answered — " + "; ".join(failures))
+        say(f"Scoring {len(releases)} releases…")
+        found = await asyncio.to_thread(self._score_episode_releases,
+                                        list(releases.values()), ep.season, ep.episode)
+        await asyncio.to_thread(repo.save_found, ep.show_id, found)
+        log.info("source search for %s S%02dE%02d: %d of %d releases hold it, "
+                 "%d providers failed", ep.show_title, ep.season, ep.episode, len(found),
+                 len(releases), len(failures))
+        return len(found)
+
+    async def _episode_query(self, ep: EpisodeToSearch,
+                             repo: EpisodeSourceRepository) -> ProviderQuery | None:
+        imdb_id = ep.imdb_id
+        if not imdb_id and self._show_imdb_lookup is not None:
+            try:
+                imdb_id = await self._show_imdb_lookup(ep.show_tmdb_id)
+            except MiauflixError as exc:
+                log.info("no IMDb id for %s: %s", ep.show_title, exc)
+            if imdb_id:
+                await asyncio.to_thread(repo.set_show_imdb_id, ep.show_id, imdb_id)
+        try:
+            return ProviderQuery(imdb_id=imdb_id or None, title=ep.show_title, kind="tv",
+                                 season=ep.season, episode=ep.episode)
+        except ValueError as exc:
+            log.info("cannot search for episode %s: %s", ep.episode_id, exc)
+            return None
+
+    def _score_episode_releases(self, releases: list[ProviderRelease], season: int,
+                                episode: int) -> list[FoundEpisodeSource]:
+        """The releases that hold (season, episode), scored; what else each holds comes
+        along (a pack's other seasons, the second episode of an S01E01E02 file)."""
+        holding = {r.info_hash: holds for r in releases
+                   if (holds := episode_holdings(parse_release(r.name), season, episode))}
+        found = self._score_all([r for r in releases if r.info_hash in holding])
+        return [FoundEpisodeSource(f, holding[f.info_hash][0], holding[f.info_hash][1])
+                for f in found]
+
     # -- metadata -------------------------------------------------------------------
 
     async def fetch_next_file(self) -> int:
@@ -383,6 +478,20 @@ class SourceDiscovery:
             self._repo.rescore(ref.id, score.total, score.explanation, score.playable,
                                info.resolution or ref.quality, info.video_codec)
         return len(refs)
+
+
+def episode_holdings(info: ReleaseInfo, season: int,
+                     episode: int) -> tuple[tuple[tuple[int, int], ...], bool] | None:
+    """What a parsed release holds if it holds (season, episode): its (season, episode)
+    pairs (episode 0 = a whole season) and whether it is a season pack; None otherwise."""
+    if info.episodes:
+        seasons = info.seasons or (season,)
+        if season in seasons and episode in info.episodes and len(seasons) == 1:
+            return tuple((season, e) for e in info.episodes), False
+        return None
+    if season in info.seasons:  # no episode named: one or more whole seasons
+        return tuple((s, 0) for s in info.seasons), True
+    return None
 
 
 def _provider_name(provider: SourceProvider) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Engine, LargeBinary, String, Text, text
+from sqlalchemy import Connection, Engine, LargeBinary, String, Text, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import operators
@@ -261,6 +261,16 @@ SOURCE_COLUMNS: tuple[EncryptedColumn, ...] = (
     EncryptedColumn("file", "movie_source.file", binary=True),
     EncryptedColumn("release_name", "movie_source.release_name"),
 )
+# Series releases (models.EpisodeSource, migration 0008): the same fields under their own
+# contexts, written encrypted from the start; a key rotation rewrites them too.
+EPISODE_SOURCE_TABLE = "episode_source"
+EPISODE_SOURCE_COLUMNS: tuple[EncryptedColumn, ...] = (
+    EncryptedColumn("hash", "episode_source.hash", deterministic=True),
+    EncryptedColumn("magnet_link", "episode_source.magnet_link"),
+    EncryptedColumn("url", "episode_source.url"),
+    EncryptedColumn("file", "episode_source.file", binary=True),
+    EncryptedColumn("release_name", "episode_source.release_name"),
+)
 
 Transform = Callable[[EncryptedColumn, str | bytes], str | bytes]
 
@@ -432,6 +442,13 @@ def _rotate_to_pending(engine: Engine, store: KeyStore, rotating: Keyset,
     with engine.begin() as conn:
         counts = rewrite_columns(conn, SOURCE_TABLE, SOURCE_COLUMNS,
                                  reencrypt_to_active(target))
+        if inspect(conn).has_table(EPISODE_SOURCE_TABLE):  # absent before migration 0008
+            more = rewrite_columns(conn, EPISODE_SOURCE_TABLE, EPISODE_SOURCE_COLUMNS,
+                                   reencrypt_to_active(target))
+            counts.rows += more.rows
+            counts.unreadable += more.unreadable
+            for name, changed in more.values.items():
+                counts.values[name] = counts.values.get(name, 0) + changed
     finished = rotating.finish_rotation()
     store.save(finished)
     bind_cipher(engine, FieldCipher(finished))

@@ -526,3 +526,118 @@ class TraktUser(Timestamped, Base):
                                                               nullable=True)
 
     user: Mapped[User | None] = relationship()
+
+
+class Download(Timestamped, Base):
+    """A film the user marked "download for later" (migration 0007; services/downloads.py).
+
+    The user's intent, kept apart from Storage (the cache's view of bytes on disk): a mark
+    exists before its torrent ever ran and outlives an eviction of its Storage row.
+    """
+
+    __tablename__ = "download"
+    __table_args__ = (Index("idx_download_created_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    movie_id: Mapped[int] = mapped_column(ForeignKey("movie.id", ondelete="CASCADE"),
+                                          unique=True)
+    # SET NULL: a source dropped by a resync leaves the mark (shown as failed).
+    movie_source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("movie_source.id", ondelete="SET NULL"), nullable=True)
+    # The last state the service saw: "queued", "downloading", "done" or "failed".
+    state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    size: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+
+
+class EpisodeSource(Timestamped, Base):
+    """One BitTorrent release of a series: a single episode, a few, or season packs.
+
+    Which episodes it holds (and, once the torrent's file list is known, at which file
+    index) is in EpisodeSourceFile. Sensitive fields are encrypted at rest exactly like
+    MovieSource's (ADR 0005): what someone watches is named by them.
+    """
+
+    __tablename__ = "episode_source"
+    __table_args__ = (
+        UniqueConstraint("tvshow_id", "hash", name="uq_episode_source_show_hash"),
+        Index("idx_episode_source_score", "tvshow_id", "streaming_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"),
+                                           index=True)
+    hash: Mapped[str] = mapped_column(DeterministicText("episode_source.hash", 92))
+    magnet_link: Mapped[str] = mapped_column(EncryptedText("episode_source.magnet_link"),
+                                             default="")
+    url: Mapped[str | None] = mapped_column(
+        EncryptedText("episode_source.url", unreadable=None), nullable=True)
+    release_name: Mapped[str] = mapped_column(EncryptedText("episode_source.release_name"),
+                                              default="", server_default="")
+    file: Mapped[bytes | None] = mapped_column(  # .torrent bytes, once known
+        EncryptedBytes("episode_source.file"), nullable=True)
+    source: Mapped[str] = mapped_column(String(32))
+    quality: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    video_codec: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    broadcasters: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    watchers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source_uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                                nullable=True)
+    audio: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    languages: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    hdr: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    bit_depth: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    streaming_score: Mapped[int] = mapped_column(Integer, default=0)
+    score_explanation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    playable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("1"))
+    # One or more whole seasons (its files are mapped to episodes once metadata is known).
+    season_pack: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    # True once the torrent's file list was read and every SxxEyy file got its row.
+    files_mapped: Mapped[bool] = mapped_column(Boolean, default=False,
+                                               server_default=text("0"))
+
+    files: Mapped[list[EpisodeSourceFile]] = relationship(
+        back_populates="episode_source", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class EpisodeSourceFile(Base):
+    """Which episode an EpisodeSource holds, and in which file of the torrent.
+
+    episode_number 0 means "the whole season" (a pack whose file list is not known yet);
+    file_index None means "not mapped yet" (the largest video file of a single-episode
+    release, or the SxxEyy file of a pack, is found when it is first played).
+    """
+
+    __tablename__ = "episode_source_file"
+    __table_args__ = (
+        UniqueConstraint("episode_source_id", "season_number", "episode_number",
+                         name="uq_episode_source_file"),
+        Index("idx_episode_source_file_episode", "season_number", "episode_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    episode_source_id: Mapped[int] = mapped_column(
+        ForeignKey("episode_source.id", ondelete="CASCADE"))
+    season_number: Mapped[int] = mapped_column(Integer)
+    episode_number: Mapped[int] = mapped_column(Integer)
+    file_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    episode_source: Mapped[EpisodeSource] = relationship(back_populates="files")
+
+
+class EpisodeProgress(Base):
+    """Where the viewer stopped an episode (WatchProgress is per film)."""
+
+    __tablename__ = "episode_progress"
+    __table_args__ = (Index("idx_episode_progress_updated_at", "updated_at"),)
+
+    episode_id: Mapped[int] = mapped_column(
+        ForeignKey("episode.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[float] = mapped_column(Float, default=0.0)
+    duration: Mapped[float] = mapped_column(Float, default=0.0)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)

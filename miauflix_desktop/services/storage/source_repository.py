@@ -1,5 +1,6 @@
 """What source discovery reads and writes: titles to search, found releases, metadata
-and tracker stats. Each method is one short transaction (call it via asyncio.to_thread)."""
+and tracker stats, for films and for episodes of series (EpisodeSourceRepository).
+Each method is one short transaction (call it via asyncio.to_thread)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ from datetime import datetime
 from sqlalchemy import or_, select, update
 
 from miauflix_desktop.services.storage.db import Database
-from miauflix_desktop.services.storage.models import Movie, MovieSource
+from miauflix_desktop.services.storage.models import (
+    Episode,
+    EpisodeProgress,
+    EpisodeSource,
+    EpisodeSourceFile,
+    Movie,
+    MovieSource,
+    Season,
+    TVShow,
+)
 
 # The demo library's own sources: seeded locally, nothing to discover or check.
 DEMO_SOURCE = "demo"
@@ -283,3 +293,239 @@ class SourceRepository:
             src = s.get(MovieSource, source_id)
             if src is not None:
                 s.delete(src)
+
+
+# ---------------------------------------------------------------------------------------
+# Episodes of series
+
+
+@dataclass(frozen=True)
+class EpisodeToSearch:
+    """An episode the providers should be asked about (with its series' ids)."""
+
+    episode_id: int
+    show_id: int
+    show_tmdb_id: int
+    imdb_id: str | None  # the series' IMDb id (providers list episodes under it)
+    show_title: str
+    year: int | None
+    season: int
+    episode: int
+    title: str
+
+
+@dataclass(frozen=True)
+class FoundEpisodeSource:
+    """A scored release of a series and the (season, episode) pairs it holds; episode 0
+    stands for a whole season (a pack, mapped to its files later)."""
+
+    found: FoundSource
+    holds: tuple[tuple[int, int], ...]
+    season_pack: bool
+
+
+@dataclass(frozen=True)
+class EpisodeSourceRecord:
+    """A stored episode source as playback needs it (detached from the session)."""
+
+    id: int
+    show_id: int
+    hash: str
+    magnet_link: str
+    torrent: bytes | None
+    source: str
+    release_name: str
+    size: int
+    quality: str | None
+    video_codec: str | None
+    seeds: int | None
+    peers: int | None
+    score: int
+    audio: str
+    languages: str
+    explanation: str
+    playable: bool
+    season_pack: bool
+    files_mapped: bool
+    # The file of the asked episode when known (None: find it in the file list).
+    file_index: int | None
+
+
+def _episode_record(src: EpisodeSource, file_index: int | None) -> EpisodeSourceRecord:
+    return EpisodeSourceRecord(
+        src.id, src.tvshow_id, src.hash, src.magnet_link, src.file, src.source,
+        src.release_name, src.size, src.quality, src.video_codec, src.broadcasters,
+        src.watchers, src.streaming_score, src.audio, src.languages, src.score_explanation,
+        src.playable, src.season_pack, src.files_mapped, file_index)
+
+
+class EpisodeSourceRepository:
+    """Series releases (EpisodeSource), the episodes each holds, and episode progress."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    # -- catalog --------------------------------------------------------------------
+
+    def episode(self, episode_id: int) -> EpisodeToSearch | None:
+        with self._db.session() as s:
+            row = s.execute(
+                select(Episode, Season.season_number, TVShow)
+                .join(Season, Episode.season_id == Season.id)
+                .join(TVShow, Season.tvshow_id == TVShow.id)
+                .where(Episode.id == episode_id)).first()
+            if row is None:
+                return None
+            ep, season, show = row
+            return EpisodeToSearch(ep.id, show.id, show.tmdb_id, show.imdb_id, show.name,
+                                   show.year, season, ep.episode_number, ep.name)
+
+    def next_episode(self, episode_id: int) -> EpisodeToSearch | None:
+        """The episode after this one: the next of its season, else the first of the
+        next season (specials, season 0, are never "next")."""
+        current = self.episode(episode_id)
+        if current is None:
+            return None
+        with self._db.session() as s:
+            next_id = s.scalar(
+                select(Episode.id).join(Season, Episode.season_id == Season.id)
+                .where(Season.tvshow_id == current.show_id, Season.season_number > 0,
+                       or_(Season.season_number > current.season,
+                           (Season.season_number == current.season)
+                           & (Episode.episode_number > current.episode)))
+                .order_by(Season.season_number, Episode.episode_number).limit(1))
+        return self.episode(next_id) if next_id is not None else None
+
+    def set_show_imdb_id(self, show_id: int, imdb_id: str) -> None:
+        with self._db.session() as s, s.begin():
+            show = s.get(TVShow, show_id)
+            if show is not None and not show.imdb_id:
+                show.imdb_id = imdb_id
+
+    # -- sources --------------------------------------------------------------------
+
+    def save_found(self, show_id: int, found: list[FoundEpisodeSource]) -> int:
+        """Insert new releases and refresh known ones (by info hash), adding the episodes
+        they hold; returns how many were new. File indexes already mapped are kept."""
+        new = 0
+        with self._db.session() as s, s.begin():
+            existing = {src.hash: src for src in s.scalars(
+                select(EpisodeSource).where(EpisodeSource.tvshow_id == show_id))}
+            for item in found:
+                f = item.found
+                src = existing.get(f.info_hash)
+                if src is None:
+                    src = EpisodeSource(tvshow_id=show_id, hash=f.info_hash, source=f.provider)
+                    s.add(src)
+                    existing[f.info_hash] = src
+                    new += 1
+                src.magnet_link = f.magnet
+                src.url = f.torrent_url or src.url
+                src.release_name = f.release_name
+                src.size = f.size_bytes or src.size
+                src.broadcasters = f.seeds
+                src.watchers = f.peers
+                src.source_uploaded_at = f.uploaded_at
+                src.quality = f.quality
+                src.video_codec = f.video_codec
+                src.source_type = f.release_type
+                src.audio = f.audio
+                src.languages = f.languages
+                src.hdr = f.hdr
+                src.bit_depth = f.bit_depth
+                src.streaming_score = f.score
+                src.score_explanation = f.explanation
+                src.playable = f.playable
+                src.season_pack = item.season_pack
+                s.flush()
+                held = {(r.season_number, r.episode_number) for r in src.files}
+                for season, episode in item.holds:
+                    if (season, episode) not in held:
+                        src.files.append(EpisodeSourceFile(season_number=season,
+                                                           episode_number=episode))
+                        held.add((season, episode))
+        return new
+
+    def sources_for(self, show_id: int, season: int,
+                    episode: int) -> list[EpisodeSourceRecord]:
+        """The releases holding one episode, best first: playable, then score; at equal
+        score a single-episode release before a pack (see _candidate_order)."""
+        with self._db.session() as s:
+            rows = s.execute(
+                select(EpisodeSource, EpisodeSourceFile)
+                .join(EpisodeSourceFile,
+                      EpisodeSourceFile.episode_source_id == EpisodeSource.id)
+                .where(EpisodeSource.tvshow_id == show_id,
+                       EpisodeSourceFile.season_number == season,
+                       or_(EpisodeSourceFile.episode_number == episode,
+                           # A pack not opened yet: it should hold every episode of the
+                           # season; once mapped, only its real files count.
+                           (EpisodeSourceFile.episode_number == 0)
+                           & EpisodeSource.files_mapped.is_(False)))).all()
+            best: dict[int, EpisodeSourceRecord] = {}
+            for src, link in rows:
+                known = best.get(src.id)
+                if known is None or (known.file_index is None and link.episode_number):
+                    best[src.id] = _episode_record(
+                        src, link.file_index if link.episode_number else None)
+            return sorted(best.values(), key=_candidate_order)
+
+    def get(self, source_id: int, season: int, episode: int) -> EpisodeSourceRecord | None:
+        """One source as sources_for() describes it (None if it does not hold the
+        episode)."""
+        with self._db.session() as s:
+            src = s.get(EpisodeSource, source_id)
+            if src is None:
+                return None
+            show_id = src.tvshow_id
+        return next((r for r in self.sources_for(show_id, season, episode)
+                     if r.id == source_id), None)
+
+    def save_file_map(self, source_id: int, files: dict[tuple[int, int], int],
+                      torrent: bytes | None = None) -> None:
+        """The torrent's file list was read: (season, episode) -> file index for every
+        episode file; the season placeholders go (an episode the pack lacks stops
+        being offered)."""
+        with self._db.session() as s, s.begin():
+            src = s.get(EpisodeSource, source_id)
+            if src is None:
+                return
+            by_key = {(r.season_number, r.episode_number): r for r in src.files}
+            for (season, episode), index in files.items():
+                row = by_key.get((season, episode))
+                if row is None:
+                    src.files.append(EpisodeSourceFile(season_number=season,
+                                                       episode_number=episode,
+                                                       file_index=index))
+                else:
+                    row.file_index = index
+            for key, row in by_key.items():
+                if key[1] == 0:
+                    src.files.remove(row)
+            src.files_mapped = True
+            if torrent is not None and src.file is None:
+                src.file = torrent
+
+    # -- progress -------------------------------------------------------------------
+
+    def progress(self, episode_id: int) -> tuple[float, float] | None:
+        with self._db.session() as s:
+            row = s.get(EpisodeProgress, episode_id)
+            return (row.position, row.duration) if row is not None else None
+
+    def save_progress(self, episode_id: int, position: float, duration: float) -> None:
+        with self._db.session() as s, s.begin():
+            row = s.get(EpisodeProgress, episode_id)
+            if row is None:
+                row = EpisodeProgress(episode_id=episode_id)
+                s.add(row)
+            row.position = position
+            row.duration = duration
+
+
+def _candidate_order(record: EpisodeSourceRecord) -> tuple[bool, int, bool, int]:
+    # Score first: availability dominates it, and a well-seeded pack should beat a
+    # barely-seeded single episode. At equal score the single episode wins: its torrent
+    # is smaller (metadata sooner, less of the cache quota taken) and needs no file
+    # mapping before the first byte.
+    return (not record.playable, -record.score, record.season_pack, record.id)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import mimetypes
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field, replace
 
 from miauflix_desktop.core.errors import StreamError, TokenError, TorrentError
 from miauflix_desktop.core.media import (
@@ -15,8 +15,12 @@ from miauflix_desktop.core.media import (
     SourceItem,
     StreamStatus,
 )
+from miauflix_desktop.core.preload import WarmResult
+from miauflix_desktop.services.sources.profiles import PC_PROFILE, basic_tv, samsung_tv
+from miauflix_desktop.services.sources.types import TargetProfile
 from miauflix_desktop.services.storage.repositories import MovieRepository, SourceRecord
-from miauflix_desktop.services.streaming.tokens import StreamClaim, TokenSigner
+from miauflix_desktop.services.streaming.tokens import DEFAULT_TARGET, StreamClaim, TokenSigner
+from miauflix_desktop.services.torrent.priorities import DEFAULT_PRIORITY, pieces_for_range
 from miauflix_desktop.services.torrent.reader import FileReader
 from miauflix_desktop.services.torrent.session import TorrentEngine, TorrentSpec
 from miauflix_desktop.services.torrent.torrent import Torrent, downloaded_ranges
@@ -33,6 +37,19 @@ RESTART_IF_WITHIN_S = 30.0
 # How the UI names each provider (MovieSource.source holds the short key).
 PROVIDER_NAMES = {"demo": "Demo swarm", "yts": "YTS", "therarbg": "TheRARBG",
                   "adhoc": "Added by you"}
+
+# Playback targets open() knows by name (the token carries the name): what each decodes.
+TARGETS: dict[str, TargetProfile] = {
+    p.name: p for p in (PC_PROFILE, samsung_tv(), samsung_tv(hevc=False), basic_tv())}
+TARGETS["tv"] = samsung_tv()
+
+NO_VIDEO_TEXT = "This source has no video file."
+# How SourceRecord.video_codec may name HEVC (parsett says "x265"; providers vary).
+HEVC_NAMES = frozenset({"x265", "h265", "h.265", "hevc"})
+# A switch must not leave the viewer waiting forever on a source whose metadata never
+# comes (a magnet without peers): give up on it after this long and try the next.
+SWITCH_OPEN_TIMEOUT_S = 20.0
+REMOVED_TEXT = "The torrent of this film was removed while it played."
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
 Discover = Callable[[int, Callable[[str], None]], Awaitable[int]]
@@ -94,8 +111,19 @@ class StreamService:
         # Source discovery's on-demand search (None: demo/offline, nothing to search).
         self._discover = discover
         self._open: dict[tuple[int, int], OpenFile] = {}
+        # A finished or running download of the title (services/downloads.py): Play uses
+        # that source, whose pieces are on disk, over a "better" one that is not.
+        self._preferred: Callable[[int], int | None] | None = None
         self._playing: dict[int, OpenFile] = {}  # media id -> the file open() handed out
+        # Per media id while it plays: the target it plays on, the source in use and the
+        # sources that failed (stalled, no video) this session, so a switch skips them.
+        self._sessions: dict[int, _PlaySession] = {}
         self._lock = asyncio.Lock()
+        # Torrents added by the viewport preload (warm) and not played since: only their
+        # warmed pieces are wanted. open() claims them back (spec: to resume one the
+        # seeding policy paused). Info hash -> spec.
+        self._warm_only: dict[str, TorrentSpec] = {}
+        self._warm_readers: dict[str, int] = {}  # info hash -> open warm-up readers
 
     async def start(self) -> None:
         return None
@@ -103,6 +131,7 @@ class StreamService:
     async def stop(self) -> None:
         self._open.clear()
         self._playing.clear()
+        self._sessions.clear()
 
     async def sources(self, media_id: int) -> list[SourceItem]:
         records = await asyncio.to_thread(self._movies.sources, media_id)
@@ -120,36 +149,152 @@ class StreamService:
         await self._discover(media_id, progress)
         return await self.sources(media_id)
 
-    async def open(self, media_id: int, source_id: int | None = None) -> PlayTarget:
+    async def open(self, media_id: int, source_id: int | None = None,
+                   target: str = DEFAULT_TARGET) -> PlayTarget:
+        """Stream source_id, or the best source for ``target`` (a TARGETS name: "pc",
+        "tv", "basic-tv", ...): one it can decode, within the quality setting. A chosen
+        source without a video file is skipped for the next best."""
+        profile = target_profile(target)
         movie = await asyncio.to_thread(self._movies.get, media_id)
         if movie is None:
             raise StreamError(f"No film with id {media_id}.")
+        session = _PlaySession(target=profile.name)
         if source_id is None:
-            source = await self._choose(media_id)
+            source, opened = await self._open_best(media_id, profile, session)
+            if source is None or opened is None:
+                if session.last_error:
+                    raise StreamError(session.last_error)
+                if await self._choose(media_id) is None:
+                    raise StreamError(f"No source found yet for “{movie.title}”.")
+                raise StreamError(f"None of the sources of “{movie.title}” plays on "
+                                  f"{profile.label}.")
         else:
             source = await asyncio.to_thread(self._movies.get_source, source_id)
             if source is not None and source.movie_id != media_id:
                 source = None
-        if source is None:
-            raise StreamError(f"No source found yet for “{movie.title}”.")
-        opened = await self._open_source(source.id)
+            if source is None:
+                raise StreamError(f"No source found yet for “{movie.title}”.")
+            opened = await self._open_source(source.id)
+        session.source_id = source.id
+        self._sessions[media_id] = session
+        await self._wake(source, opened)
+        await self._claim_warm(opened)
         self._playing[media_id] = opened
-        token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl)
+        token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl,
+                                   target=profile.name)
         progress = await asyncio.to_thread(self._movies.progress, media_id)
         start = resume_start(progress.position, progress.duration) if progress else 0.0
         return PlayTarget(media_id, movie.title, f"{self._base_url()}/stream/{token}", start)
 
-    async def _choose(self, media_id: int) -> SourceRecord | None:
-        """The best source within the quality setting (best first = playable, then score);
-        the best of all when none fits, so Play never fails because of the setting."""
+    async def _choose(self, media_id: int, target: str = DEFAULT_TARGET,
+                      exclude: Collection[int] = ()) -> SourceRecord | None:
+        """The best source for ``target`` within the quality setting (best first =
+        playable, then score), skipping the ids in ``exclude``; see ``pick_source``."""
         records = await asyncio.to_thread(self._movies.sources, media_id)
+        records = [r for r in records if r.id not in exclude]
         if not records:
             return None
-        if self._max_lines is None:
-            return records[0]
-        fitting = [r for r in records
-                   if (quality_lines(r.quality or "") or 0) <= self._max_lines]
-        return fitting[0] if fitting else records[0]
+        profile = target_profile(target)
+        preferred = self._preferred(media_id) if self._preferred is not None else None
+        if preferred is not None:
+            kept = [r for r in records if r.id == preferred and decodes(profile, r)]
+            if kept:
+                return kept[0]
+        return pick_source(records, profile, self._max_lines)
+
+    async def _open_best(self, media_id: int, profile: TargetProfile, session: _PlaySession,
+                         *, skip_errors: bool = False
+                         ) -> tuple[SourceRecord | None, OpenFile | None]:
+        """Open the best source not yet failed this session. A source without a video
+        file (or, with ``skip_errors``, one that cannot be opened at all) is marked
+        failed and the next one tried."""
+        while True:
+            source = await self._choose(media_id, profile.name, session.failed)
+            if source is None:
+                return None, None
+            try:
+                if skip_errors:
+                    opened = await asyncio.wait_for(self._open_source(source.id),
+                                                    SWITCH_OPEN_TIMEOUT_S)
+                else:
+                    opened = await self._open_source(source.id)
+            except NoVideoError as exc:
+                log.warning("source %s of media %s: %s", source.id, media_id, exc)
+            except (StreamError, TimeoutError) as exc:
+                if not skip_errors:
+                    raise
+                log.warning("source %s of media %s cannot be opened: %s", source.id,
+                            media_id, exc or "metadata timed out")
+                exc_text = str(exc) or "The next source did not answer."
+                session.failed.add(source.id)
+                session.last_error = exc_text
+                continue
+            else:
+                return source, opened
+            session.failed.add(source.id)
+            session.last_error = NO_VIDEO_TEXT
+
+    async def switch_source(self, media_id: int, position: float) -> PlayTarget | None:
+        """Give up the source media_id plays from (it stalled) and stream the next best
+        one for the same target from ``position``; None when none is left."""
+        session = self._sessions.setdefault(media_id, _PlaySession(DEFAULT_TARGET))
+        if session.source_id is not None:
+            session.failed.add(session.source_id)
+        movie = await asyncio.to_thread(self._movies.get, media_id)
+        if movie is None:
+            return None
+        old = self._playing.get(media_id)
+        source, opened = await self._open_best(media_id, target_profile(session.target),
+                                               session, skip_errors=True)
+        if source is None or opened is None:
+            log.warning("no other source for media %s (%d failed)", media_id,
+                        len(session.failed))
+            return None
+        await self._claim_warm(opened)
+        await self._wake(source, opened)
+        session.source_id = source.id
+        self._playing[media_id] = opened
+        if old is not None and old.torrent is not opened.torrent:
+            self._pause_abandoned(old)
+        token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl,
+                                   target=session.target)
+        log.info("media %s switched to source %s at %.0f s", media_id, source.id, position)
+        return PlayTarget(media_id, movie.title, f"{self._base_url()}/stream/{token}",
+                          max(0.0, position), source_label=switch_label(source))
+
+    async def _wake(self, source: SourceRecord, opened: OpenFile) -> None:
+        """Play of a torrent that was paused (a stalled source given up earlier) or
+        stopped by an error (space freed since?): adding it again resumes it."""
+        info_hash = opened.torrent.info_hash
+        if self._engine.seeding_stopped(info_hash) or self._engine.failure(info_hash):
+            await self._engine.add(TorrentSpec(
+                torrent_bytes=source.torrent,
+                magnet=None if source.torrent else source.magnet_link,
+                peers=self._peer_hints(source.hash)))
+
+    def _pause_abandoned(self, old: OpenFile) -> None:
+        """Stop the stalled torrent competing with the new source for bandwidth (unless
+        something else plays it); playing it again resumes it."""
+        if any(o.torrent is old.torrent for o in self._playing.values()):
+            return
+        try:
+            self._engine.stop_seeding(old.torrent.info_hash)
+        except Exception as exc:  # a stalled torrent left running only costs bandwidth
+            log.info("could not pause %s: %s", old.torrent.info_hash, exc)
+
+    def prefer_sources(self, preferred: Callable[[int], int | None]) -> None:
+        """Play picks ``preferred(media_id)`` (a source id, or None) over the best one."""
+        self._preferred = preferred
+
+    async def choose_source(self, media_id: int) -> SourceRecord | None:
+        """The source Play would use for a title (see ``_choose``)."""
+        return await self._choose(media_id)
+
+    async def open_source(self, source_id: int) -> OpenFile:
+        """Add a source's torrent (with the same peer hints as Play) and its metadata."""
+        opened = await self._open_source(source_id)
+        await self._claim_warm(opened)
+        return opened
 
     async def prepare(self, media_id: int) -> None:
         """Add the best source's torrent and fetch its first piece before Play is pressed.
@@ -173,15 +318,120 @@ class StreamService:
         except Exception as exc:  # a failed warm-up only costs speed; Play reports errors
             log.info("could not prepare media %s: %s", media_id, exc)
 
+    # ------------------------------------- viewport preload (services/preload.py)
+
+    async def warm(self, media_id: int, header_bytes: int, footer_bytes: int, *,
+                   add_torrent: bool = True) -> WarmResult | None:
+        """Preload a title the viewer is looking at: its best source; with add_torrent its
+        torrent and metadata (only for a source whose .torrent is stored: the result then
+        has no info hash); and the pieces holding the first ``header_bytes`` and the
+        last ``footer_bytes`` of its main video, so Play starts from local pieces.
+
+        A torrent added here wants only those pieces (nothing else downloads, so the
+        preload never competes with a stream) until open() claims it. None when the
+        title has no source yet. Raises StreamError; cancellable (deadlines given back).
+        """
+        source = await self._choose(media_id)
+        if source is None:
+            return None
+        if not add_torrent or not source.torrent:
+            # A magnet without its .torrent yet: fetching metadata from the swarm takes
+            # seconds and holds the open lock (Play would wait behind it), and a torrent
+            # left behind by a cancelled wait would then download in full. Discovery
+            # fetches the .torrent (dataFileSearch); the preload tries again later.
+            return WarmResult(media_id, source.id)
+        before = {t.info_hash for t in self._engine.torrents()}
+        # Resume data: a torrent from an earlier run (played then), never "preload only".
+        known = self._engine.resume_path(source.hash).exists()
+        opened = await self._open_source(source.id)
+        torrent = opened.torrent
+        key = torrent.info_hash
+        known = known or self._engine.resume_path(key).exists()
+        # Not when Play opened it while this call waited for the add: it is being played.
+        if (key not in before and not known
+                and all(o.torrent is not torrent for o in self._playing.values())):
+            self._warm_only[key] = TorrentSpec(torrent_bytes=source.torrent,
+                                               peers=self._peer_hints(source.hash))
+        if key in self._warm_only:
+            _hold_back(torrent)
+        meta = torrent.meta
+        if meta is None:
+            raise StreamError("The source has no metadata.")
+        entry = meta.file(opened.file_index)
+        wanted = warm_pieces(meta.piece_length, entry.offset, entry.size, header_bytes,
+                             footer_bytes)
+        have = torrent.have_pieces()
+        missing = [p for p in wanted if not (p < len(have) and have[p])]
+        if missing:
+            reader = opened.reader()
+            self._warm_readers[key] = self._warm_readers.get(key, 0) + 1
+            try:
+                for piece in missing:  # wanted even while the rest stays at priority 0
+                    torrent.handle.piece_priority(piece, WARM_PRIORITY)
+                torrent.set_wants(reader, {p: i * WARM_STEP_MS for i, p in enumerate(missing)})
+                await asyncio.gather(*(torrent.wait_piece(p) for p in missing))
+            except TorrentError as exc:
+                raise StreamError(f"The source cannot be preloaded: {exc}") from exc
+            finally:
+                reader.close()
+                left = self._warm_readers.pop(key, 1) - 1
+                if left > 0:
+                    self._warm_readers[key] = left
+                if key in self._warm_only:
+                    _hold_back(torrent)  # closing the reader put its pieces back to normal
+        return WarmResult(media_id, source.id, key,
+                          sum(meta.piece_size(p) for p in missing),
+                          key in self._warm_only, pieces_local=True)
+
+    def is_warm_only(self, info_hash: str) -> bool:
+        """True for a torrent the preload added that nobody has played since."""
+        return info_hash.lower() in self._warm_only
+
+    def warm_only_hashes(self) -> list[str]:
+        """Those torrents, oldest first."""
+        return list(self._warm_only)
+
+    def streaming(self) -> bool:
+        """True while any torrent has a reader open that is not a warm-up's (a stream)."""
+        return any(self._engine.is_streaming(t.info_hash) for t in self._engine.torrents()
+                   if t.info_hash not in self._warm_readers)
+
+    async def release_warm(self, info_hash: str) -> bool:
+        """Remove a preloaded torrent nobody played, with its files. False when it was
+        played (claimed) meanwhile or is being read."""
+        key = info_hash.lower()
+        if (key not in self._warm_only or key in self._warm_readers
+                or self._engine.is_streaming(key)):
+            return False
+        del self._warm_only[key]
+        await self._engine.remove(key, delete_files=True)
+        return True
+
+    async def _claim_warm(self, opened: OpenFile) -> None:
+        """Play (or a download) of a preloaded torrent: every piece is wanted again."""
+        spec = self._warm_only.pop(opened.torrent.info_hash, None)
+        if spec is None:
+            return
+        torrent = opened.torrent
+        if torrent.meta is not None and torrent.handle.is_valid():
+            torrent.handle.prioritize_pieces([DEFAULT_PRIORITY] * torrent.meta.num_pieces)
+        await self._engine.add(spec)  # resumes it if the seeding policy paused it
+
     async def save_position(self, media_id: int, position: float, duration: float) -> None:
         await asyncio.to_thread(self._movies.save_progress, media_id, position, duration)
 
     async def stream_status(self, media_id: int) -> StreamStatus | None:
-        """Peers, speed and the downloaded parts of the file open(media_id) handed out."""
+        """Peers, speed and the downloaded parts of the file open(media_id) handed out;
+        ``error`` says when its torrent has stopped for good (removed, disk full)."""
         opened = self._playing.get(media_id)
         if opened is None:
             return None
-        return file_status(opened)
+        status = file_status(opened)
+        info_hash = opened.torrent.info_hash
+        failure = self._engine.failure(info_hash)
+        if failure is None and self._engine.get(info_hash) is not opened.torrent:
+            failure = REMOVED_TEXT
+        return replace(status, error=failure) if failure else status
 
     async def _open_source(self, source_id: int, file_index: int | None = None) -> OpenFile:
         async with self._lock:
@@ -206,8 +456,11 @@ class StreamService:
             except TorrentError as exc:
                 raise StreamError(f"The source cannot be opened: {exc}") from exc
             if file_index is None:
-                videos = [f for f in meta.files if _ext(f.path) in VIDEO_EXTENSIONS] or list(
-                    meta.files)
+                # Only a video will do: the largest other file (an .iso, a .rar, a
+                # sample-less .nfo pack) would reach the player as garbage.
+                videos = [f for f in meta.files if _ext(f.path) in VIDEO_EXTENSIONS]
+                if not videos:
+                    raise NoVideoError(NO_VIDEO_TEXT)
                 chosen = max(videos, key=lambda f: f.size)
             else:
                 matches = [f for f in meta.files if f.index == file_index]
@@ -225,10 +478,78 @@ class StreamService:
         source = await asyncio.to_thread(self._movies.get_source, claim.source_id)
         if source is None or source.movie_id != claim.media_id:
             raise TokenError("token names a source of another film")
-        return await self._open_source(claim.source_id, claim.file_index)
+        opened = await self._open_source(claim.source_id, claim.file_index)
+        failure = self._engine.failure(opened.torrent.info_hash)
+        if failure:
+            # Stopped by libtorrent (disk full): a new request would wait forever.
+            raise StreamError(failure)
+        return opened
 
     def issue_token(self, media_id: int, source_id: int, file_index: int) -> str:
         return self._signer.issue(media_id, source_id, file_index, self._ttl)
+
+
+class NoVideoError(StreamError):
+    """The source's torrent holds no video file."""
+
+
+@dataclass
+class _PlaySession:
+    """One title's playback: on which target, from which source, which ones failed."""
+
+    target: str
+    source_id: int | None = None
+    failed: set[int] = field(default_factory=set)
+    last_error: str = ""
+
+
+def target_profile(target: str) -> TargetProfile:
+    """The TargetProfile of a target name; StreamError for a name nobody knows."""
+    try:
+        return TARGETS[target]
+    except KeyError:
+        raise StreamError(f"Unknown playback target “{target}”.") from None
+
+
+def decodes(profile: TargetProfile, record: SourceRecord) -> bool:
+    """Whether ``profile`` can play the release (codec, audio codecs, lines)."""
+    if profile.name == PC_PROFILE.name and not record.playable:
+        return False  # scoring judged it for this PC already
+    codec = (record.video_codec or "").lower()
+    if codec in HEVC_NAMES and not profile.hevc:
+        return False
+    if codec == "av1" and not profile.av1:
+        return False
+    if any(part in profile.unsupported_audio for part in record.audio.split()):
+        return False
+    lines = quality_lines(record.quality or "")
+    return lines is None or lines <= profile.max_resolution
+
+
+def pick_source(records: Sequence[SourceRecord], profile: TargetProfile,
+                max_lines: int | None) -> SourceRecord | None:
+    """The first (best) record the target decodes, within ``max_lines`` when one fits.
+
+    The PC falls back to the best of all when it decodes none (mpv tries anything, and
+    Play never fails because of the setting); another target gets None instead of a
+    release it cannot play.
+    """
+    pool = [r for r in records if decodes(profile, r)]
+    if not pool:
+        pool = list(records) if profile.name == PC_PROFILE.name else []
+    if not pool:
+        return None
+    if max_lines is None:
+        return pool[0]
+    fitting = [r for r in pool if (quality_lines(r.quality or "") or 0) <= max_lines]
+    return fitting[0] if fitting else pool[0]
+
+
+def switch_label(record: SourceRecord) -> str:
+    """"720p · x264 from YTS": what the player switched to."""
+    what = " · ".join(p for p in (record.quality or "", record.video_codec or "") if p)
+    provider = PROVIDER_NAMES.get(record.source, record.source)
+    return f"{what} from {provider}" if what else f"a source from {provider}"
 
 
 def file_status(opened: OpenFile) -> StreamStatus:
@@ -250,6 +571,40 @@ def file_status(opened: OpenFile) -> StreamStatus:
         downloaded=sum(end - start for start, end in ranges),
         buffered=tuple((start / size, end / size) for start, end in ranges),
     )
+
+
+# Warm-up pieces are due one after another in this step, header first: the first bytes
+# matter most (a player reads them before anything else).
+WARM_STEP_MS = 50
+# Above the normal priority (4) of a played torrent's pieces, below time-critical (7).
+WARM_PRIORITY = 6
+
+
+def warm_pieces(piece_length: int, file_offset: int, file_size: int, header_bytes: int,
+                footer_bytes: int) -> list[int]:
+    """Pieces holding a file's first ``header_bytes`` and last ``footer_bytes``, header
+    first, each once."""
+    if file_size <= 0 or piece_length <= 0:
+        return []
+    pieces: list[int] = []
+    if header_bytes > 0:
+        pieces += pieces_for_range(piece_length, file_offset, 0,
+                                   min(header_bytes, file_size) - 1)
+    if footer_bytes > 0:
+        pieces += pieces_for_range(piece_length, file_offset,
+                                   max(0, file_size - footer_bytes), file_size - 1)
+    return list(dict.fromkeys(pieces))
+
+
+def _hold_back(torrent: Torrent) -> None:
+    """Only the pieces a preloaded torrent already has stay wanted: libtorrent fetches
+    nothing else for it until Play claims it."""
+    meta = torrent.meta
+    if meta is None or not torrent.handle.is_valid():
+        return
+    have = torrent.have_pieces()
+    if len(have) == meta.num_pieces:
+        torrent.handle.prioritize_pieces([DEFAULT_PRIORITY if h else 0 for h in have])
 
 
 def _ext(path: str) -> str:

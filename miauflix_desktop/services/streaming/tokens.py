@@ -16,15 +16,23 @@ from miauflix_desktop.core.errors import TokenError
 # URL-safe, and bound their size so a hostile client cannot make us hash megabytes.
 MAX_TOKEN_LENGTH = 512
 
+# The playback target a token was issued for (services.sources.profiles names). Tokens
+# issued before targets existed carry none: they were all for this PC's player, so they
+# verify as DEFAULT_TARGET (their signature covers exactly what they say, nothing less).
+DEFAULT_TARGET = "pc"
+MAX_TARGET_LENGTH = 32
+
 
 @dataclass(frozen=True)
 class StreamClaim:
-    """What a token grants: one file of one source, until `expires` (unix seconds)."""
+    """What a token grants: one file of one source, for one playback target (the
+    capabilities the source was chosen for), until `expires` (unix seconds)."""
 
     media_id: int
     source_id: int
     file_index: int
     expires: int
+    target: str = DEFAULT_TARGET
 
 
 def _b64(data: bytes) -> str:
@@ -47,13 +55,19 @@ class TokenSigner:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()
 
-    def issue(self, media_id: int, source_id: int, file_index: int, ttl_seconds: int) -> str:
-        claim = {
+    def issue(self, media_id: int, source_id: int, file_index: int, ttl_seconds: int,
+              target: str = DEFAULT_TARGET) -> str:
+        if not target or len(target) > MAX_TARGET_LENGTH:
+            raise ValueError(f"bad playback target name: {target!r}")
+        claim: dict[str, int | str] = {
             "m": media_id,
             "s": source_id,
             "f": file_index,
             "e": int(self._clock()) + ttl_seconds,
         }
+        if target != DEFAULT_TARGET:
+            # Absent for the PC: its tokens stay as short as before.
+            claim["t"] = target
         payload = json.dumps(claim, separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
@@ -79,9 +93,16 @@ class TokenSigner:
                 source_id=int(data["s"]),
                 file_index=int(data["f"]),
                 expires=int(data["e"]),
+                target=_target(data.get("t", DEFAULT_TARGET)),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise TokenError("signed payload is malformed") from exc
         if claim.expires <= self._clock():
             raise TokenError("token expired")
         return claim
+
+
+def _target(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > MAX_TARGET_LENGTH:
+        raise ValueError("target is not a short name")
+    return value

@@ -8,8 +8,9 @@ Every ``interval_s`` (5 s) one ``tick``:
 3. applies the seeding policy: a finished torrent that is not being played stops
    uploading after ``seed_ratio`` x its size or ``seed_time_minutes`` of seeding;
 4. while the data on disk exceeds ``cache_quota_gb``, evicts the least recently used
-   torrent that is not being played: removed from the session with its files and resume
-   data. Torrents that are not in the session (left by an earlier run, known from their
+   torrent that is not being played (torrents the viewport preload added and nobody
+   played go first, see ``set_preload_check``): removed from the session with its files
+   and resume data. Torrents that are not in the session (left by an earlier run, known from their
    resume data) count and are evicted the same way;
 5. writes what changed into the Storage rows of the torrents' sources (status
    "downloading", "seeding", "paused" or "evicted", bytes, pieces, peers, last access).
@@ -105,6 +106,12 @@ class TorrentCache:
         self._lock = asyncio.Lock()  # one tick at a time (timer, stop, tests)
         self._access: dict[str, float] = {}
         self._pins: dict[str, int] = {}
+        # Downloads the user asked to keep (services/downloads.py): never evicted, but
+        # unlike pins they do not touch the seeding policy.
+        self._kept: set[str] = set()
+        # Torrents the viewport preload added and nobody played (StreamService.is_warm_only):
+        # evicted before anything the viewer actually watched.
+        self._preload_only: Callable[[str], bool] = lambda _key: False
         self._seeding_since: dict[str, float] = {}  # monotonic, when first seen finished
         self._written: dict[str, tuple[object, ...]] = {}  # last Storage values per hash
         self._done: dict[str, int] = {}  # last total_done (to set last_write_at)
@@ -146,6 +153,21 @@ class TorrentCache:
         else:
             self._pins.pop(key, None)
         self.touch(key)
+
+    def keep(self, info_hash: str) -> None:
+        """Never evict this torrent (a download for later); it still counts in the quota."""
+        self._kept.add(info_hash.lower())
+
+    def release(self, info_hash: str) -> None:
+        """Undo ``keep``: the torrent is evictable again."""
+        self._kept.discard(info_hash.lower())
+
+    def is_kept(self, info_hash: str) -> bool:
+        return info_hash.lower() in self._kept
+
+    def set_preload_check(self, preload_only: Callable[[str], bool]) -> None:
+        """Torrents for which ``preload_only(info_hash)`` is true are evicted first."""
+        self._preload_only = preload_only
 
     def touch(self, info_hash: str) -> None:
         """Record a use of the torrent now (it becomes the most recently used)."""
@@ -242,8 +264,10 @@ class TorrentCache:
     async def _evict(self, entries: list[CacheEntry], report: TickReport) -> list[CacheEntry]:
         usage = report.usage_bytes
         evicted: list[CacheEntry] = []
-        for entry in sorted((e for e in entries if not e.playing),
-                            key=lambda e: e.last_access):
+        for entry in sorted((e for e in entries
+                             if not e.playing and e.info_hash not in self._kept),
+                            key=lambda e: (not self._preload_only(e.info_hash),
+                                           e.last_access)):
             if usage <= report.quota_bytes:
                 break
             # Checked again: a reader may have opened while this tick awaited.

@@ -107,6 +107,33 @@ class TorrentFailed(Event):
     message: str
 
 
+# How libtorrent (the OS's strerror, on Linux, macOS and Windows) words a full disk or
+# quota; the engine turns these into DISK_FULL_TEXT, the one line the player shows.
+_DISK_FULL_MARKERS = ("no space left", "not enough space", "disk full", "disk is full",
+                      "enospc", "quota exceeded", "file too large")
+_NOT_WRITABLE_MARKERS = ("read-only file system", "permission denied", "access is denied")
+
+DISK_FULL_TEXT = ("The disk is full: the download cannot continue. Free some space (or "
+                  "lower the cache size in the settings), then play again.")
+NOT_WRITABLE_TEXT = "The download folder cannot be written to: check its permissions."
+
+
+def is_disk_full(message: str) -> bool:
+    text = message.lower()
+    return any(marker in text for marker in _DISK_FULL_MARKERS)
+
+
+def failure_text(message: str) -> str:
+    """A torrent failure (libtorrent's alert message) as one line for the viewer."""
+    text = message.lower()
+    if is_disk_full(message):
+        return DISK_FULL_TEXT
+    if any(marker in text for marker in _NOT_WRITABLE_MARKERS):
+        return NOT_WRITABLE_TEXT
+    detail = message.strip().rstrip(".") or "unknown error"
+    return f"The torrent stopped with an error ({detail})."
+
+
 @dataclass(frozen=True)
 class AlertsDropped(Event):
     """The alert queue overflowed: waiters must re-check state instead of trusting alerts."""

@@ -61,6 +61,9 @@ REMOVE_TIMEOUT_S = 5.0
 
 # Joining the pump thread at stop: it wakes within one wait_for_alert (250 ms).
 PUMP_JOIN_TIMEOUT_S = 2.0
+# A torrent that keeps failing the same way (a full disk fails each write in flight) is
+# told again at most this often; see TorrentEngine._on_failure.
+FAILURE_REPEAT_S = 1.0
 
 # Suffix of resume data being written; a leftover one (crash mid-write) is deleted at start.
 RESUME_TMP_SUFFIX = ".tmp"
@@ -213,9 +216,13 @@ class TorrentEngine:
     """The streaming engine: a lifecycle Service around one libtorrent session."""
 
     def __init__(self, settings: TorrentSettings, save_root: Path, resume_dir: Path, *,
-                 isolated: bool = False) -> None:
+                 isolated: bool = False, folder_per_torrent: bool = False) -> None:
         self._settings = settings
         self._save_root = Path(save_root)
+        # The app gives each torrent its own folder (named by info hash): two releases
+        # whose video has the same file name would otherwise write into one file. Tests
+        # and benchmarks that point the engine at a seeder's complete data keep it flat.
+        self._folder_per_torrent = folder_per_torrent
         self._resume_dir = Path(resume_dir)
         self._isolated = isolated
         self._session: lt.session | None = None
@@ -228,6 +235,10 @@ class TorrentEngine:
         self._seed_stopped: set[str] = set()
         # Called with an info hash whenever add() is asked for it (the cache's LRU).
         self._access_listeners: list[Callable[[str], None]] = []
+        # Torrents libtorrent stopped with an error (disk full, file error): the viewer's
+        # wording (events.failure_text), until the torrent is added again or removed.
+        self._failures: dict[str, str] = {}
+        self._failure_told: dict[str, tuple[str, float]] = {}  # key -> (text, when)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -314,6 +325,10 @@ class TorrentEngine:
     def torrents(self) -> list[Torrent]:
         return list(self._torrents.values())
 
+    def failure(self, info_hash: str) -> str | None:
+        """Why libtorrent stopped this torrent ("The disk is full: ..."), or None."""
+        return self._failures.get(info_hash.lower())
+
     async def add(self, spec: TorrentSpec) -> Torrent:
         """Add (or find) a torrent and start it; TorrentError on bad input."""
         session = self._require_session()
@@ -332,6 +347,13 @@ class TorrentEngine:
             # Asked for again (Play, prepare): it must talk to peers if it needs pieces.
             self._seed_stopped.discard(key)
             torrent.handle.resume()
+        if torrent is not None and self._failures.pop(key, None) is not None:
+            self._failure_told.pop(key, None)
+            # Asked for again after an error (space freed, say): clear it and try again;
+            # if the cause remains, libtorrent reports it again.
+            with contextlib.suppress(RuntimeError):
+                torrent.handle.clear_error()
+                torrent.handle.resume()
         self._connect_peers(torrent, spec.peers)
         self._notify_access(key)
         return torrent
@@ -359,6 +381,8 @@ class TorrentEngine:
         finally:
             self._removing.pop(key, None)
             self._seed_stopped.discard(key)
+            self._failures.pop(key, None)
+            self._failure_told.pop(key, None)
             torrent.fail(TorrentError("the torrent was removed"))
             self._resume_path(key).unlink(missing_ok=True)
 
@@ -519,7 +543,7 @@ class TorrentEngine:
             key = link.info_hash
             params = self._resume_params(key) or magnet_params(link.uri)
             trackers = list(link.trackers)
-        params.save_path = str(self._save_root)
+        params.save_path = self._save_path_for(key, params.save_path)
         flags = params.flags
         # Added torrents start paused and queued by default; a stream must start now.
         flags &= ~(lt.torrent_flags.paused | lt.torrent_flags.auto_managed)
@@ -531,6 +555,14 @@ class TorrentEngine:
                       | lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd)
         params.flags = flags
         return key, params
+
+    def _save_path_for(self, key: str, resumed: str) -> str:
+        """Where a torrent's files go: its own folder, except a torrent resumed from the
+        flat layout of earlier versions, which stays where its data already is."""
+        root = str(self._save_root)
+        if not self._folder_per_torrent or resumed == root:
+            return root
+        return str(self._save_root / key)
 
     def _resume_path(self, key: str) -> Path:
         return self._resume_dir / f"{key}.fastresume"
@@ -651,12 +683,36 @@ class TorrentEngine:
                 if event.info_hash is None:
                     self._session_event(event)
                     continue
+                if isinstance(event, ev.TorrentFailed):
+                    failed = self._on_failure(event)
+                    if failed is None:
+                        continue
+                    event = failed
                 torrent = self._torrents.get(event.info_hash) or self._removing.get(
                     event.info_hash)
                 if torrent is not None:
                     torrent.handle_event(event)
             except Exception:
                 log.exception("handling %s failed", type(event).__name__)
+
+    def _on_failure(self, event: ev.TorrentFailed) -> ev.TorrentFailed | None:
+        """Remember why a torrent stopped, in the viewer's words (a full disk says so).
+
+        A full disk fails every block write in flight: hundreds of alerts in a burst.
+        The torrent hears the same failure again at most once a second (enough to wake
+        readers that started waiting since), and the log once per reason.
+        """
+        key = event.info_hash or ""
+        text = ev.failure_text(event.message)
+        now = time.monotonic()
+        last_text, last_at = self._failure_told.get(key, ("", -FAILURE_REPEAT_S))
+        self._failures[key] = text
+        if text == last_text and now - last_at < FAILURE_REPEAT_S:
+            return None
+        if text != last_text:
+            log.error("torrent %s stopped: %s (%s)", key, text, event.message)
+        self._failure_told[key] = (text, now)
+        return ev.TorrentFailed(event.info_hash, text)
 
     def _session_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.AlertsDropped):

@@ -1,0 +1,241 @@
+// Open torrent: a magnet link (or its bare info hash) typed on the on-screen keyboard or a
+// real one, or pasted; or a .torrent file picked from a folder list. Everything works with
+// arrows/OK/Back: keyboard -> Right -> Paste / Open link -> Right -> the folder list.
+// In the list OK enters a folder or opens a file and Back returns to the folder before
+// (at the start folder Back leaves the screen). Backspace deletes in the field elsewhere.
+import QtQuick
+import "../Style"
+import "../Components"
+
+FocusScope {
+    id: view
+    objectName: "addTorrentView"
+    property QtObject vm
+    // Back from the folder list at its start folder: the shell's Back (leave the screen).
+    signal leave()
+
+    // Shown: read the folder again (a browser may have saved a .torrent meanwhile).
+    // Left while fetching: stop the fetch (nobody waits for it any more).
+    onVisibleChanged: {
+        if (!vm) return
+        if (visible) vm.refresh()
+        else vm.cancel()
+    }
+
+    // Keys the focused key/button/row did not take: physical typing, Backspace, Ctrl+V.
+    Keys.onPressed: (event) => {
+        if (!view.vm) return
+        if (event.matches(StandardKey.Paste)) {
+            view.vm.paste(); event.accepted = true; return
+        }
+        if (event.key === Qt.Key_Backspace) {
+            view.vm.backspace(); event.accepted = true; return
+        }
+        var t = event.text
+        if (t.length === 1 && t >= " " && t !== "\u007f"
+                && !(event.modifiers & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier))) {
+            view.vm.typeText(t); event.accepted = true
+        }
+    }
+
+    // Drag and drop from a file manager or a browser: a .torrent file or a magnet link.
+    DropArea {
+        anchors.fill: parent
+        onDropped: (drop) => {
+            if (!view.vm) return
+            var text = drop.hasUrls ? drop.urls[0].toString() : drop.text
+            if (!text) return
+            view.vm.clear()
+            view.vm.typeText(text)
+            view.vm.submit()
+            drop.accept()
+        }
+    }
+
+    Text {
+        id: heading
+        x: parent.width * 0.05
+        y: parent.height * 0.05
+        text: "Open torrent"
+        color: Theme.text
+        font.family: Theme.fontFamily
+        font.pixelSize: Theme.titleSize
+        font.bold: true
+    }
+
+    // The magnet line (not focusable: the on-screen keyboard or a real one types into it).
+    Rectangle {
+        id: field
+        x: parent.width * 0.05
+        anchors.top: heading.bottom
+        anchors.topMargin: Theme.px(24)
+        width: parent.width * 0.9
+        height: Theme.px(84)
+        radius: Theme.radius
+        color: Theme.surface
+        Text {
+            objectName: "addTorrentText"
+            anchors.verticalCenter: parent.verticalCenter
+            x: Theme.px(24)
+            width: parent.width - Theme.px(48)
+            text: view.vm && view.vm.text !== "" ? view.vm.text + "▏"
+                  : "magnet:?xt=urn:btih:…  — or just the info hash"
+            color: view.vm && view.vm.text !== "" ? Theme.text : Theme.textDim
+            elide: Text.ElideLeft
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.headingSize
+        }
+    }
+
+    // Progress and problems, in words.
+    Item {
+        id: status
+        x: field.x
+        anchors.top: field.bottom
+        anchors.topMargin: Theme.px(16)
+        width: field.width
+        // Two lines always: a longer message must not push the keyboard down mid-use.
+        height: Theme.px(84)
+        Spinner {
+            id: spinner
+            objectName: "addTorrentSpinner"
+            visible: view.vm ? view.vm.busy : false
+            width: Theme.px(40); height: width
+            anchors.verticalCenter: parent.verticalCenter
+        }
+        Text {
+            id: messageText
+            objectName: "addTorrentMessage"
+            anchors.left: spinner.visible ? spinner.right : parent.left
+            anchors.leftMargin: spinner.visible ? Theme.px(16) : 0
+            anchors.right: parent.right
+            anchors.verticalCenter: parent.verticalCenter
+            wrapMode: Text.Wrap
+            maximumLineCount: 2
+            elide: Text.ElideRight
+            text: view.vm && view.vm.message !== "" ? view.vm.message
+                  : (view.vm && view.vm.offlineNote !== "" ? view.vm.offlineNote
+                     : "Paste a magnet link, type one (or just its info hash), or pick a .torrent file on the right.")
+            color: view.vm && view.vm.error ? Theme.error
+                   : (view.vm && view.vm.message !== "" ? Theme.text : Theme.textDim)
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+        }
+    }
+
+    OnScreenKeyboard {
+        id: keyboard
+        x: field.x
+        anchors.top: status.bottom
+        anchors.topMargin: Theme.px(32)
+        focus: true
+        onTyped: (t) => view.vm.typeText(t)
+        onBackspace: view.vm.backspace()
+        onClear: view.vm.clear()
+        onRightEdge: pasteButton.forceActiveFocus()
+    }
+
+    Column {
+        id: buttons
+        anchors.left: keyboard.right
+        anchors.leftMargin: Theme.px(48)
+        anchors.top: keyboard.top
+        spacing: Theme.px(24)
+        FocusButton {
+            id: pasteButton
+            objectName: "addTorrentPaste"
+            width: Theme.px(320)
+            text: "Paste"
+            onActivated: view.vm.paste()
+            KeyNavigation.down: openButton
+            Keys.onLeftPressed: keyboard.forceActiveFocus()
+            Keys.onRightPressed: files.forceActiveFocus()
+        }
+        FocusButton {
+            id: openButton
+            objectName: "addTorrentOpen"
+            width: Theme.px(320)
+            text: "Open link"
+            onActivated: view.vm.submit()
+            KeyNavigation.up: pasteButton
+            Keys.onLeftPressed: keyboard.forceActiveFocus()
+            Keys.onRightPressed: files.forceActiveFocus()
+        }
+    }
+
+    // The .torrent file list: folders and *.torrent files of one folder at a time.
+    Rectangle {
+        id: filePanel
+        anchors.left: buttons.right
+        anchors.leftMargin: Theme.px(48)
+        anchors.right: field.right
+        anchors.top: keyboard.top
+        anchors.bottom: parent.bottom
+        anchors.bottomMargin: parent.height * 0.05
+        radius: Theme.radius
+        color: Theme.surface
+        Text {
+            id: folderText
+            objectName: "addTorrentFolder"
+            x: Theme.px(24)
+            y: Theme.px(16)
+            width: parent.width - Theme.px(48)
+            text: "Open file · " + (view.vm ? view.vm.folder : "")
+            color: Theme.accent
+            elide: Text.ElideLeft
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
+            font.bold: true
+        }
+        ListView {
+            id: files
+            objectName: "addTorrentFiles"
+            x: Theme.px(16)
+            width: parent.width - Theme.px(32)
+            anchors.top: folderText.bottom
+            anchors.topMargin: Theme.px(16)
+            anchors.bottom: parent.bottom
+            anchors.bottomMargin: Theme.px(16)
+            clip: true
+            spacing: Theme.px(6)
+            keyNavigationEnabled: true
+            highlightMoveDuration: Theme.animMs
+            highlightRangeMode: ListView.ApplyRange
+            preferredHighlightBegin: height * 0.2
+            preferredHighlightEnd: height * 0.8
+            model: view.vm ? view.vm.entries : []
+            // A new folder starts at its first row.
+            onModelChanged: currentIndex = 0
+            Keys.onLeftPressed: pasteButton.forceActiveFocus()
+            Keys.onPressed: (event) => {
+                if (event.key === Qt.Key_Escape || event.key === Qt.Key_Back
+                        || event.key === Qt.Key_Backspace) {
+                    if (!view.vm.back()) view.leave()
+                    event.accepted = true
+                }
+            }
+            delegate: ListEntry {
+                required property int index
+                required property var modelData
+                objectName: "addTorrentEntry_" + index
+                width: ListView.view.width
+                text: (modelData.kind === "up" ? "⬆  " : modelData.kind === "folder" ? "▸  " : "")
+                      + modelData.name
+                detail: modelData.detail
+                focus: ListView.isCurrentItem
+                onActivated: view.vm.openEntry(index)
+            }
+        }
+        Text {
+            anchors.centerIn: files
+            visible: files.count <= 1
+            width: files.width * 0.8
+            horizontalAlignment: Text.AlignHCenter
+            wrapMode: Text.Wrap
+            text: "No folders or .torrent files here."
+            color: Theme.textDim
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.smallSize
+        }
+    }
+}

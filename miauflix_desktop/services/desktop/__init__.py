@@ -1,0 +1,1 @@
+"""Desktop integration on Linux: MPRIS media keys and screensaver inhibition over D-Bus."""
