@@ -279,5 +279,10 @@ async def test_folder_per_torrent_keeps_same_named_files_apart(tmp_path, seeder)
             key = info_hash_of(torrent_bytes)
             assert (tmp_path / "dl" / key / "movie.mkv").read_bytes() == data
         assert not (tmp_path / "dl" / "movie.mkv").exists()
+        # Removing with its files takes the per-torrent folder too.
+        key = info_hash_of(payloads[0][2])
+        await engine.remove(key, delete_files=True)
+        assert not (tmp_path / "dl" / key).exists()
+        assert (tmp_path / "dl" / info_hash_of(payloads[1][2])).is_dir()
     finally:
         await asyncio.wait_for(engine.stop(), 5)

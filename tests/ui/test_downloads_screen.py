@@ -199,3 +199,36 @@ def test_ok_on_a_failed_download_retries_it(ui: UiHarness) -> None:
         await _home_ready(ui)
 
     run(ui.loop, scenario(), timeout=30)
+
+
+def test_remove_download_is_reachable_when_its_source_is_gone(ui: UiHarness) -> None:
+    """A marked film whose only source a resync dropped has no Sources button; Right from
+    Play must still reach "Remove download" (that is when people want to remove it)."""
+    fake = ui.downloads
+    assert fake is not None
+    fake.marks = {2: DownloadItem(2, "Test Pattern", FAILED, 0, 0,
+                                  error="The source of this download is gone",
+                                  source_id=21)}
+    ui.ports.play.no_sources = {2}
+
+    async def scenario() -> None:
+        try:
+            await _home_ready(ui)
+            await press(ui.window, K.Key_Right)
+            await press(ui.window, K.Key_Return)  # Test Pattern (media 2)
+            await wait_until(lambda: ui.details.property("mediaId") == 2, 5)
+            await wait_until(lambda: focused_name(ui.window) == "detailsPlayButton", 5)
+            assert not item(ui.window, "detailsSourcesButton").isVisible()
+            await wait_until(lambda: item(ui.window, "detailsDownloadButton").isVisible(), 5,
+                             "download button shown for the marked film")
+            await press(ui.window, K.Key_Right)
+            await wait_until(lambda: _one_focus_on(ui, "detailsDownloadButton"), 3,
+                             f"download button, not {focused_name(ui.window)}")
+            assert item(ui.window, "detailsDownloadButton").property("text") == (
+                "Remove download")
+            await press(ui.window, K.Key_Escape)
+            await _home_ready(ui)
+        finally:
+            ui.ports.play.no_sources = set()
+
+    run(ui.loop, scenario(), timeout=30)

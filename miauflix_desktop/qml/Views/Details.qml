@@ -176,7 +176,8 @@ FocusScope {
                           ? "▶  " + details.vm.resumeText : "▶  Play"
                     focus: true
                     KeyNavigation.right: startOverButton.visible ? startOverButton
-                                         : (sourcesButton.visible ? sourcesButton : null)
+                                         : (sourcesButton.visible ? sourcesButton
+                                            : (downloadButton.visible ? downloadButton : null))
                     onActivated: details.vm.play()
                 }
                 FocusButton {
@@ -185,7 +186,10 @@ FocusScope {
                     visible: details.vm && details.vm.resumeText !== ""
                     text: "Start over"
                     KeyNavigation.left: playButton
-                    KeyNavigation.right: sourcesButton.visible ? sourcesButton : null
+                    // A marked download whose source was dropped has no Sources button:
+                    // "Remove download" must still be reachable.
+                    KeyNavigation.right: sourcesButton.visible ? sourcesButton
+                                         : (downloadButton.visible ? downloadButton : null)
                     onActivated: details.vm.startOver()
                     onVisibleChanged: if (!visible && activeFocus) playButton.forceActiveFocus()
                 }

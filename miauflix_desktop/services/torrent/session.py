@@ -378,6 +378,11 @@ class TorrentEngine:
             deleted = torrent.deleted_future()
             if delete_files and deleted.done() and deleted.result():
                 log.warning("files of %s not deleted: %s", key, deleted.result())
+            elif delete_files and self._folder_per_torrent:
+                # libtorrent deletes the files and the torrent's own top folder, not the
+                # per-torrent folder the engine made around them (ADR 0008).
+                folder = self._save_root / key
+                await asyncio.to_thread(_remove_empty_dir, folder)
         finally:
             self._removing.pop(key, None)
             self._seed_stopped.discard(key)
@@ -721,6 +726,16 @@ class TorrentEngine:
                 torrent.resync()
         elif isinstance(event, ev.ListenFailed):
             log.error("torrent session cannot listen: %s", event.message)
+
+
+def _remove_empty_dir(folder: Path) -> None:
+    """Remove ``folder`` if it is empty (anything left in it is kept: not ours to judge)."""
+    try:
+        folder.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.debug("kept %s: %s", folder, exc)
 
 
 def _needs_save(handle: lt.torrent_handle) -> bool:
