@@ -286,3 +286,22 @@ async def test_folder_per_torrent_keeps_same_named_files_apart(tmp_path, seeder)
         assert (tmp_path / "dl" / info_hash_of(payloads[1][2])).is_dir()
     finally:
         await asyncio.wait_for(engine.stop(), 5)
+
+
+async def test_readers_size_their_window_from_the_file_bitrate(media, seeder, engine):
+    from miauflix_desktop.services.torrent import priorities
+
+    content, _path, payload, torrent_bytes = media
+    await seeder.seed(torrent_bytes, content)
+    torrent = await engine.add(TorrentSpec(torrent_bytes=torrent_bytes,
+                                           peers=(seeder.endpoint,)))
+    meta = await torrent.metadata()
+    index = meta.files[0].index
+    before = torrent.open_file(index)
+    assert before.readahead == TorrentSettings().readahead_bytes
+    before.close()
+    torrent.set_bitrate(index, 1_000_000)  # 8 Mbit/s
+    after = torrent.open_file(index)
+    assert after.readahead == 1_000_000 * priorities.READAHEAD_SECONDS
+    assert await after.read(0, 4096) == payload[:4096]
+    after.close()

@@ -135,3 +135,30 @@ def test_pieces_for_range():
 def test_bad_piece_length_is_rejected():
     with pytest.raises(ValueError):
         make_plan(0, piece_length=0)
+
+
+def test_readahead_is_seconds_of_the_bitrate_within_bounds():
+    # 1080p at 10 Mbit/s: 30 s of it.
+    assert pr.readahead_for(1_250_000, 8 * MIB) == 1_250_000 * pr.READAHEAD_SECONDS
+    # A 4K remux would want hundreds of MB: capped; a tiny web-rip: floored.
+    assert pr.readahead_for(10_000_000, 8 * MIB) == pr.MAX_READAHEAD_BYTES
+    assert pr.readahead_for(20_000, 8 * MIB) == pr.MIN_READAHEAD_BYTES
+    # Unknown bitrate: the settings' readahead.
+    assert pr.readahead_for(None, 8 * MIB) == 8 * MIB
+    assert pr.readahead_for(0, 8 * MIB) == 8 * MIB
+
+
+def test_a_fast_stream_gets_tighter_deadlines_a_slow_one_keeps_the_assumed_rate():
+    def deadlines(rate):
+        plan = pr.plan(piece_length=PL, file_offset=0, file_size=100 * MIB,
+                       position=0, readahead=8 * MIB, bytes_per_second=rate)
+        return plan.as_dict()
+
+    assumed = deadlines(None)
+    fast = deadlines(4 * pr.ASSUMED_BYTES_PER_SECOND)
+    slow = deadlines(pr.ASSUMED_BYTES_PER_SECOND // 4)
+    assert slow == assumed
+    assert fast.keys() == assumed.keys()
+    last = max(assumed)
+    assert fast[last] < assumed[last]
+    assert fast[0] == assumed[0] == pr.READ_DEADLINE_MS

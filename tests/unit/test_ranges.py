@@ -45,3 +45,30 @@ def test_ignored_means_full_body(header):
 def test_unsatisfiable(header, size):
     with pytest.raises(RangeNotSatisfiable):
         parse_range(header, size)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["bytes=\u00b2-", "bytes=0-\u00b9", "bytes=\u0663-", "bytes=\uff11-\uff12", "bytes=\x00-1",
+     "bytes=0-1;", "bytes 0-1", "bytes=0-1=2"],
+)
+def test_garbled_headers_mean_full_body_not_an_error(header):
+    # Non-ASCII digits arrive through latin-1 header decoding; int() rejects "²".
+    assert parse_range(header, 1000) is None
+
+
+def test_huge_numbers_are_clamped_or_unsatisfiable():
+    huge = "9" * 400
+    assert parse_range(f"bytes=0-{huge}", 1000) == ByteRange(0, 999, 1000)
+    assert parse_range(f"bytes=-{huge}", 1000) == ByteRange(0, 999, 1000)
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range(f"bytes={huge}-", 1000)
+
+
+def test_many_and_overlapping_ranges_answer_the_first_satisfiable():
+    many = ",".join(f"{i}-{i + 10}" for i in range(0, 5000, 5))
+    assert parse_range(f"bytes={many}", 1000) == ByteRange(0, 10, 1000)
+    assert parse_range("bytes=0-499, 200-999", 1000) == ByteRange(0, 499, 1000)
+    assert parse_range("bytes=5000-, 990-, 0-5", 1000) == ByteRange(990, 999, 1000)
+    # One malformed part makes the whole header malformed (ignored -> full body).
+    assert parse_range("bytes=0-5, x-9", 1000) is None

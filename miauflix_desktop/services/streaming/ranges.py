@@ -47,7 +47,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
             continue
         first, dash, last = part.partition("-")
         first, last = first.strip(), last.strip()
-        if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
+        if not dash or (first and not _digits(first)) or (last and not _digits(last)):
             return None
         if not first and not last:
             return None
@@ -68,3 +68,9 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         end = size - 1 if last is None else min(last, size - 1)
         return ByteRange(first, end, size)
     raise RangeNotSatisfiable(f"no satisfiable range in {header!r} for size {size}")
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" or "٣" (headers arrive decoded
+    as latin-1), which int() then rejects or reads as another number."""
+    return text.isascii() and text.isdigit()

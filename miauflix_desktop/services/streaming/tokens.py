@@ -106,3 +106,17 @@ def _target(value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_TARGET_LENGTH:
         raise ValueError("target is not a short name")
     return value
+
+
+def expiry_of(token: str) -> int | None:
+    """The expiry (epoch seconds) a token states, WITHOUT checking its signature.
+
+    Only for tokens TokenSigner.verify has already accepted (the stream routes' resolve
+    cache uses it so that a cached token stops working when it expires); None if the
+    payload cannot be read.
+    """
+    payload_b64, _dot, _sig = token.partition(".")
+    try:
+        return int(json.loads(_unb64(payload_b64))["e"])
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -50,6 +50,17 @@ DEFAULT_PRIORITY = 4
 # piece boundary (pieces larger than the readahead) does not stall on the next piece.
 MIN_WINDOW_PIECES = 2
 
+# The readahead window is sized from the stream's bitrate (file size / duration): this
+# many seconds of playback ahead of the read position, so a 4K remux and a 720p web-rip
+# both keep about the same time buffered instead of the same number of bytes.
+READAHEAD_SECONDS = 30
+
+# Bounds for that window: below the lower one the header/footer and the next pieces are
+# most of it anyway; above the upper one a seek throws away more than it is worth (and
+# MAX_WINDOW_PIECES caps it in pieces as well).
+MIN_READAHEAD_BYTES = 4 * MIB
+MAX_READAHEAD_BYTES = 64 * MIB
+
 # libtorrent walks its time-critical list on every tick; with small pieces a huge window
 # costs CPU without getting the next seconds of video any sooner.
 MAX_WINDOW_PIECES = 128
@@ -108,6 +119,7 @@ def plan(
     file_size: int,
     position: int,
     readahead: int,
+    bytes_per_second: float | None = None,
 ) -> PiecePlan:
     """Deadlines for a reader of one file at ``position`` (bytes from the file's start).
 
@@ -115,6 +127,8 @@ def plan(
     with distance; header, footer and the rest of ``readahead`` ahead of the position
     form a raised-priority window. Pieces shared with neighbouring files at this file's
     edges are included on purpose: the file's first and last bytes live in them.
+    ``bytes_per_second`` (the stream's bitrate, when known) tightens the deadlines of a
+    stream faster than ASSUMED_BYTES_PER_SECOND; a slower one keeps the assumed rate.
     """
     if piece_length <= 0:
         raise ValueError("piece_length must be positive")
@@ -143,11 +157,12 @@ def plan(
     window_end = max(window_end, read_piece + MIN_WINDOW_PIECES - 1)
     window_end = min(window_end, read_piece + MAX_WINDOW_PIECES - 1, span[-1])
     piece_start = file_offset + position - (file_offset + position) % piece_length
+    rate = max(float(bytes_per_second or 0), float(ASSUMED_BYTES_PER_SECOND))
     window: list[int] = []
     for piece in range(read_piece + 1, window_end + 1):
         ahead = (piece - read_piece) * piece_length - (file_offset + position - piece_start)
         if ahead < URGENT_BYTES or piece < read_piece + MIN_WINDOW_PIECES:
-            want(piece, NEXT_DEADLINE_MS + ahead * 1000 // ASSUMED_BYTES_PER_SECOND)
+            want(piece, NEXT_DEADLINE_MS + int(ahead * 1000 // rate))
         else:
             window.append(piece)
     window.extend(edges)
@@ -158,3 +173,12 @@ def plan(
     )
     return PiecePlan(position=position, read_piece=read_piece, deadlines=ordered,
                      window=tuple(window))
+
+
+def readahead_for(bytes_per_second: float | None, default: int) -> int:
+    """READAHEAD_SECONDS of a stream at ``bytes_per_second``, within the bounds above;
+    ``default`` (the settings' readahead) when the bitrate is not known."""
+    if not bytes_per_second or bytes_per_second <= 0:
+        return default
+    wanted = int(bytes_per_second * READAHEAD_SECONDS)
+    return max(MIN_READAHEAD_BYTES, min(MAX_READAHEAD_BYTES, wanted))

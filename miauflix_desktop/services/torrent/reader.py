@@ -26,14 +26,20 @@ class FileReader:
     """Reads bytes of one file; ``close()`` gives its deadlines back."""
 
     def __init__(self, torrent: Torrent, entry: FileEntry, meta: TorrentMeta,
-                 readahead: int) -> None:
+                 readahead: int, bytes_per_second: float | None = None) -> None:
         self.size = entry.size
         self.entry = entry
         self._torrent = torrent
         self._meta = meta
         self._readahead = readahead
+        self._bytes_per_second = bytes_per_second
         self._window_piece: int | None = None
         self._closed = False
+
+    @property
+    def readahead(self) -> int:
+        """Bytes ahead of the read position this reader keeps raised."""
+        return self._readahead
 
     @property
     def closed(self) -> bool:
@@ -59,6 +65,7 @@ class FileReader:
             file_size=self.size,
             position=position,
             readahead=self._readahead,
+            bytes_per_second=self._bytes_per_second,
         )
         self._torrent.set_wants(self, plan.as_dict(), plan.window)
 
