@@ -1,6 +1,8 @@
 """Command line: `miauflix-desktop [options]` runs the app, `... serve --demo` runs headless.
 
-`serve --add MAGNET_OR_TORRENT` (repeatable) serves any torrent headless as well.
+`serve --add MAGNET_OR_TORRENT` (repeatable) serves any torrent headless as well;
+`rotate-key` re-encrypts the library, `subtitles-key [--clear]` stores the OpenSubtitles
+API key read from stdin.
 """
 
 from __future__ import annotations
@@ -68,6 +70,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                  "info hashes, .torrent files) with a new key; close the app "
                                  "first")
     rotate.set_defaults(command="rotate-key")
+    subs_key = sub.add_parser("subtitles-key", parents=[common],
+                              help="store the OpenSubtitles API key read from stdin (it stays "
+                                   "out of shell history); the player's Tracks panel then "
+                                   "offers \"Search OpenSubtitles…\"")
+    subs_key.add_argument("--clear", action="store_true", help="forget the stored key")
+    subs_key.set_defaults(command="subtitles-key")
     args = parser.parse_args(argv)
     if args.port is not None and not 0 <= args.port <= 65535:
         parser.error("--port must be between 0 and 65535")
@@ -81,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "rotate-key":
         return rotate_key(args)
+    if args.command == "subtitles-key":
+        return subtitles_key(args)
     from miauflix_desktop.bootstrap import run
 
     return run(args)
@@ -127,6 +137,15 @@ def rotate_key(args: argparse.Namespace) -> int:
         out.write(f"{report.unreadable} values could not be decrypted (their key is lost) "
                   "and were left as they are\n")
     return 0
+
+
+def subtitles_key(args: argparse.Namespace) -> int:
+    """`subtitles-key [--clear]`: only the secret store (no Qt, no engine, no network)."""
+    from miauflix_desktop.config.paths import AppPaths
+    from miauflix_desktop.services.subtitles.keys import run as run_keys
+
+    paths = AppPaths(args.data_dir.resolve()) if args.data_dir else AppPaths.default()
+    return run_keys(paths, args.clear, sys.stdin, sys.stdout, sys.stderr)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,10 @@ from miauflix_desktop.services.sources.runtime import ManagedProvider, SourcesRu
 from miauflix_desktop.services.status import StatusService
 from miauflix_desktop.services.storage.catalog_repository import CatalogRepository
 from miauflix_desktop.services.storage.db import Database
-from miauflix_desktop.services.storage.download_repository import DownloadRepository
+from miauflix_desktop.services.storage.download_repository import (
+    DownloadRepository,
+    SeasonDownloadRepository,
+)
 from miauflix_desktop.services.storage.repositories import MovieRepository
 from miauflix_desktop.services.storage.source_repository import (
     EpisodeSourceRepository,
@@ -202,9 +205,14 @@ def build_container(paths: AppPaths, settings: Settings, *, demo: bool = True,
         DownloadRepository(database), movies, engine, cache,
         choose=streams.choose_source, open_source=streams.open_source,
         gate_reason=lambda: None if gate.is_open else gate.status.reason,
-        wait_open=gate.wait_open)
+        wait_open=gate.wait_open,
+        seasons=SeasonDownloadRepository(database), episodes=episode_streams)
     # Play of a downloaded film uses the downloaded source (its pieces are on disk).
     streams.prefer_sources(downloads.preferred_source)
+    # The same for an episode of a downloaded season.
+    episode_streams.prefer_sources(downloads.preferred_episode_source)
+    # A stall switch never pauses a download for later; the preload never deletes one.
+    streams.keep_check(cache.is_kept)
     library = LibraryService(catalog, demo_library, settings.language,
                              remote=lambda: tmdb.client if tmdb else None)
     setup_runtime = tmdb or TmdbRuntime("", settings.language, make_client, make_scheduler,
@@ -331,11 +339,13 @@ def build_ui(container: Container) -> UiParts:
         player_vm,
         fullscreen=container.settings.ui.fullscreen,
         browse=BrowseViewModel(catalog, preload=container.preload), search=SearchViewModel(catalog),
-        seasons=SeasonsViewModel(catalog), episodes=EpisodesViewModel(catalog, container.episodes),
-        setup=SetupViewModel(container.setup), status=StatusViewModel(container.status),
+        seasons=SeasonsViewModel(catalog),
+        episodes=EpisodesViewModel(catalog, container.episodes, downloads=container.downloads),
+        setup=SetupViewModel(container.setup, subtitles_key=_subtitle_keys(container)),
+        status=StatusViewModel(container.status),
         activity=ActivityViewModel(container.activity),
         add_torrent=AddTorrentViewModel(container.adhoc),
-        downloads=(DownloadsViewModel(container.downloads)
+        downloads=(DownloadsViewModel(container.downloads, seasons=container.downloads)
                    if container.downloads is not None else None),
     )
 
@@ -390,6 +400,20 @@ def _subtitle_finder(container: Container) -> object:
                           languages=lambda: languages)
 
 
+def _subtitle_keys(container: Container) -> object:
+    """The Setup screen's OpenSubtitles key: checked with a short, single-retry client (a
+    person waits for the answer), kept in the same secret store the finder reads."""
+    from miauflix_desktop.services.subtitles.keys import OpenSubtitlesKeys
+    from miauflix_desktop.services.subtitles.opensubtitles import OpenSubtitlesClient
+
+    cfg = container.settings.subtitles
+    return OpenSubtitlesKeys(
+        container.secrets,
+        lambda key: OpenSubtitlesClient(key, base_url=cfg.base_url, max_retries=1,
+                                        rate_per_second=cfg.rate_per_second,
+                                        timeout_s=min(cfg.timeout_s, 8.0)))
+
+
 def _add_desktop_integration(container: Container, app_vm: object, player: object,
                              player_vm: object) -> None:
     """MPRIS (media keys) and screensaver inhibition while playing, on the session bus."""
@@ -408,5 +432,8 @@ def media_controls(app_vm: object, player: object, player_vm: object) -> object:
         if app_vm.property("screen") == "player":  # type: ignore[attr-defined]
             app_vm.back()  # type: ignore[attr-defined]
 
+    # MPRIS Next: the next episode, while an episode with a next one plays.
     return PlayerControls(player, stop=stop,  # type: ignore[arg-type]
+                          next_item=lambda: player_vm.playNext(),  # type: ignore[attr-defined]
+                          can_next=lambda: bool(player_vm.property("hasNext")),  # type: ignore[attr-defined]
                           title=lambda: str(player_vm.property("title")))  # type: ignore[attr-defined]

@@ -32,6 +32,9 @@ class MediaItem:
     genres: tuple[str, ...] = ()
     tagline: str = ""
     progress: float | None = None  # 0-1 for "Continue watching", else None
+    # "Continue watching" of a series (kind "tv"): the episode to resume, or the next one
+    # after a watched episode ("Next up"); None everywhere else.
+    episode: EpisodeRef | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class EpisodeItem:
 
 # Sort keys for Browse.
 SORT_POPULAR, SORT_RATING, SORT_NEWEST, SORT_TITLE = "popular", "rating", "newest", "title"
+
+
+# The key of Home's "Continue watching" shelf (refreshed on its own after playback).
+CONTINUE_SHELF = "continue"
 
 
 @dataclass(frozen=True)
@@ -274,9 +281,12 @@ class EpisodeRef:
     title: str
 
     @property
+    def code(self) -> str:
+        return f"S{self.season_number:02d}E{self.number:02d}"
+
+    @property
     def label(self) -> str:
-        code = f"S{self.season_number:02d}E{self.number:02d}"
-        return f"{code} {self.title}".strip()
+        return f"{self.code} {self.title}".strip()
 
 
 class EpisodePort(Protocol):
@@ -318,4 +328,16 @@ class EpisodePort(Protocol):
         ...
 
     async def stream_status(self, media_id: int) -> StreamStatus | None:
+        ...
+
+    async def episode_ref(self, episode_id: int) -> EpisodeRef | None:
+        """The episode's season, number and title (None: no such episode)."""
+        ...
+
+    async def episode_resume_point(self, episode_id: int) -> float | None:
+        """Seconds to resume the episode from, or None (never started, or watched)."""
+        ...
+
+    async def episode_start_over(self, episode_id: int) -> None:
+        """Forget the episode's saved position, so its next open starts at 0."""
         ...

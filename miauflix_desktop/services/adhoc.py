@@ -20,7 +20,21 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from miauflix_desktop.core.errors import MiauflixError, TorrentError
+# The port's types, errors and reason codes live in core (the UI imports them from
+# there); re-exported here for the CLI and older imports.
+from miauflix_desktop.core.adhoc import (
+    DEFAULT_METADATA_TIMEOUT_S,
+    REASON_BAD_MAGNET,
+    REASON_DIRECTORY,
+    REASON_GONE,
+    REASON_NO_FILE,
+    REASON_UNREADABLE,
+    AdhocError,
+    AdhocFilm,
+    AdhocRequest,
+    MetadataTimeout,
+)
+from miauflix_desktop.core.errors import TorrentError
 from miauflix_desktop.services.sources.magnets import build_magnet, parse_magnet, to_uri
 from miauflix_desktop.services.sources.release import parse_release
 from miauflix_desktop.services.sources.torrent_check import (
@@ -44,39 +58,11 @@ SOURCE_NAME = "adhoc"
 # (it refreshes only tmdb_id > 0).
 ADHOC_TMDB_FIRST = -1_000_000
 
-DEFAULT_METADATA_TIMEOUT_S = 120.0
-
 # Messages name what the user typed; a magnet can be kilobytes of trackers.
 _SHOWN_CHARS = 80
 
 _SEPARATORS = re.compile(r"[._]+")
 _SPACES = re.compile(r"\s+")
-
-
-class AdhocError(TorrentError):
-    """An added magnet or .torrent that cannot be used; the message says which and why.
-
-    ``reason`` names the kind of problem so a screen can word it for a viewer: one of
-    the ``REASON_*`` strings below or a ``RejectReason`` value of the .torrent check;
-    ``detail`` is the underlying check's own words, without the "cannot add ..." prefix.
-    """
-
-    def __init__(self, message: str, reason: str | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.detail = detail
-
-
-# AdhocError.reason besides RejectReason's values.
-REASON_BAD_MAGNET = "bad_magnet"
-REASON_NO_FILE = "no_file"
-REASON_DIRECTORY = "directory"
-REASON_UNREADABLE = "unreadable"
-REASON_GONE = "gone"
-
-
-class MetadataTimeout(MiauflixError):
-    """No peer sent an added torrent's metadata in time."""
 
 
 @dataclass(frozen=True)
@@ -89,19 +75,6 @@ class AdhocItem:
     torrent: bytes | None  # the .torrent bytes when a file was given
     name: str | None  # the torrent's name (or a magnet's dn) when known
     checked: CheckedTorrent | None  # the check's result when the metadata is known
-
-
-@dataclass(frozen=True)
-class AdhocFilm:
-    """An added torrent's rows in the library."""
-
-    movie_id: int
-    source_id: int
-    info_hash: str
-    title: str
-    # True when this add created the rows (a failed add then removes them again, so a
-    # magnet nobody seeds leaves no "Torrent 1a2b3c4d" film behind).
-    created: bool = False
 
 
 def shorten(text: str) -> str:
@@ -183,7 +156,11 @@ class AdhocTorrents:
         """The engine talks to 127.0.0.1 only (no TMDB key): no peer on the internet."""
         return self._engine.isolated
 
-    async def add(self, item: AdhocItem, peers: Sequence[tuple[str, int]] = (),
+    def parse(self, argument: str, limits: TorrentLimits | None = None) -> AdhocItem:
+        """``parse_item`` as the ``AdhocPort`` method (blocking: reads a .torrent)."""
+        return parse_item(argument, limits)
+
+    async def add(self, item: AdhocRequest, peers: Sequence[tuple[str, int]] = (),
                   timeout_s: float = DEFAULT_METADATA_TIMEOUT_S) -> AdhocFilm:
         """Record, add to the engine (dialling ``peers``), and wait for the metadata.
 
@@ -193,6 +170,8 @@ class AdhocTorrents:
         A failure (or cancellation: the viewer left the screen) removes the rows this
         call created; rows of an earlier add stay.
         """
+        if not isinstance(item, AdhocItem):
+            raise TypeError("add() takes an item from parse()")
         film = await asyncio.to_thread(self.record, item)
         try:
             return await self._fetch(item, film, peers, timeout_s)

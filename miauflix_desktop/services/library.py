@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.core.media import (
+    CONTINUE_SHELF,
     MOVIE,
     TV,
     EpisodeItem,
@@ -66,7 +67,7 @@ class LibraryService:
         shelves: list[Shelf] = []
         resume = await asyncio.to_thread(self._catalog.continue_watching, 20, self._language)
         if resume:
-            shelves.append(Shelf("continue", "Continue watching", tuple(resume)))
+            shelves.append(Shelf(CONTINUE_SHELF, "Continue watching", tuple(resume)))
         slugs = await asyncio.to_thread(self._catalog.list_slugs)
         named = {slug: name for slug, _kind, name in slugs}
         wanted = list(HOME_LISTS) + [

@@ -275,11 +275,14 @@ class Scheduler:
     async def _run_once(self, state: _JobState) -> bool:
         job = state.job
         # Waiters that arrived before this run started are answered by it.
+        # Asked before any state changes: a task stepped with no running loop (qasync
+        # can do that while Qt runs events outside the loop) must not leave the job
+        # marked "running" forever when this raises.
+        loop = asyncio.get_running_loop()
         waiters, state.waiters = state.waiters, []
         started = self._now()
         state.running = True
         state.runs += 1
-        loop = asyncio.get_running_loop()
         t0 = loop.time()
         try:
             items = await job.func()

@@ -1,22 +1,20 @@
 """AddTorrentViewModel: the "Open torrent" screen — a magnet link typed (on-screen or real
-keyboard) or pasted, or a .torrent file picked from a remote-friendly folder list, added
-through ``AdhocTorrents`` with a progress line, then handed to Details."""
+keyboard) or pasted, or a .torrent file picked from a remote-friendly folder list (a
+``FileBrowser``, read off the GUI thread), added through the ``AdhocPort`` with a progress
+line, then handed to Details."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Property, QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
-from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.services.adhoc import (
+from miauflix_desktop.core.adhoc import (
     DEFAULT_METADATA_TIMEOUT_S,
     REASON_BAD_MAGNET,
     REASON_DIRECTORY,
@@ -25,12 +23,15 @@ from miauflix_desktop.services.adhoc import (
     REASON_UNREADABLE,
     AdhocError,
     AdhocFilm,
-    AdhocItem,
-    AdhocTorrents,
+    AdhocPort,
+    AdhocRequest,
     MetadataTimeout,
-    parse_item,
+    RejectReason,
+    TorrentLimits,
 )
-from miauflix_desktop.services.sources.torrent_check import RejectReason, TorrentLimits
+from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.media import size_text
+from miauflix_desktop.ui.file_browser import TORRENT_EXTENSIONS, FileBrowser
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.tasks import OwnedTasks
 
@@ -38,9 +39,6 @@ log = logging.getLogger(__name__)
 
 # A magnet with a few dozen trackers is a few kB; anything far longer is not one.
 MAX_TEXT = 8192
-# A folder with thousands of entries is unusable with a remote anyway; the cap keeps the
-# list model small and the listing fast on a slow (network) folder.
-MAX_ENTRIES = 500
 
 FETCHING = "Fetching the torrent's details from peers…"
 OFFLINE = ("Offline mode: the torrent engine talks only to this computer (no TMDB key was "
@@ -52,22 +50,12 @@ OFFLINE = ("Offline mode: the torrent engine talks only to this computer (no TMD
 _HEX40 = re.compile(r"[0-9a-fA-F]{40}")
 _BASE32 = re.compile(r"[A-Za-z2-7]{32}")
 
-UP, FOLDER, TORRENT = "up", "folder", "torrent"
 
-
-def start_folder() -> Path:
-    """~/Downloads when it exists (where browsers save .torrent files), else $HOME."""
+def start_folders() -> list[Path]:
+    """Where the list starts: ~/Downloads (where browsers save .torrent files), else
+    $HOME. Only paths: the browser reads them in its worker thread."""
     home = Path.home()
-    downloads = home / "Downloads"
-    return downloads if downloads.is_dir() else home
-
-
-def _size_text(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
+    return [home / "Downloads", home]
 
 
 def _duration_text(seconds: float) -> str:
@@ -88,11 +76,10 @@ class AddTorrentViewModel(QObject):
 
     textChanged = Signal()
     stateChanged = Signal()
-    folderChanged = Signal()
     # The added torrent's film row (a Movie with one "adhoc" MovieSource): open Details.
     titleReady = Signal(int)
 
-    def __init__(self, adhoc: AdhocTorrents, *, peers: Sequence[tuple[str, int]] = (),
+    def __init__(self, adhoc: AdhocPort, *, peers: Sequence[tuple[str, int]] = (),
                  timeout_s: float = DEFAULT_METADATA_TIMEOUT_S,
                  folder: Path | None = None, limits: TorrentLimits | None = None,
                  offline: bool | None = None, parent: QObject | None = None) -> None:
@@ -110,13 +97,17 @@ class AddTorrentViewModel(QObject):
         self._busy = False
         self._message = ""
         self._error = False
-        self._folder = (folder or start_folder()).expanduser().resolve()
-        # Folders visited before the current one: Back returns through them, so Back
-        # after entering a folder goes up, and at the start folder it leaves the screen.
-        self._history: list[Path] = []
-        self._entries: list[dict[str, Any]] = []
+        # Nothing is read here (this runs while the window is built): the list reads its
+        # first folder when the screen is first shown, in the browser's worker thread.
+        self._start_folders = [folder] if folder is not None else start_folders()
+        # Back returns through the folders visited, so Back after entering a folder goes
+        # up, and at the start folder it leaves the screen.
+        self._files = FileBrowser(TORRENT_EXTENSIONS, self, back_returns=True)
+        self._files.fileChosen.connect(self._start)
+        self._files.pathChanged.connect(self._folder_changed)
+        self._shown_path = ""
+        self._opened = False
         self._tasks = OwnedTasks("add-torrent")
-        self._list()
 
     # -- properties -------------------------------------------------------------------
 
@@ -133,9 +124,7 @@ class AddTorrentViewModel(QObject):
     busy = Property(bool, lambda self: self._busy, notify=stateChanged)
     message = Property(str, lambda self: self._message, notify=stateChanged)
     error = Property(bool, lambda self: self._error, notify=stateChanged)
-    folder = Property(str, lambda self: self._shown_folder(), notify=folderChanged)
-    entries = Property(list, lambda self: list(self._entries), notify=folderChanged)
-    canGoBack = Property(bool, lambda self: bool(self._history), notify=folderChanged)
+    files = Property(QObject, lambda self: self._files, constant=True)
     offlineNote = Property(str, lambda self: OFFLINE if self._offline else "", constant=True)
 
     # -- the magnet field -------------------------------------------------------------
@@ -191,31 +180,25 @@ class AddTorrentViewModel(QObject):
 
     # -- the folder list --------------------------------------------------------------
 
-    @Slot(int)
-    def openEntry(self, index: int) -> None:
-        """OK on a row: the parent folder, a folder, or a .torrent file to open."""
-        if not 0 <= index < len(self._entries):
-            return
-        entry = self._entries[index]
-        path = Path(entry["path"])
-        if entry["kind"] == TORRENT:
-            self._start(str(path))
+    @Slot(str)
+    def refresh(self, focus_path: str = "") -> None:
+        """The screen is shown: list the start folder the first time, afterwards read
+        the current folder again (a .torrent may have been saved meanwhile)."""
+        if not self._opened:
+            self._opened = True
+            self._files.open_first(self._start_folders)
         else:
-            self._enter(path, remember=True)
-
-    @Slot(result=bool)
-    def back(self) -> bool:
-        """Back in the list: to the folder visited before; False at the start folder."""
-        if not self._history:
-            return False
-        self._enter(self._history.pop(), remember=False)
-        return True
+            self._files.refresh(focus_path)
 
     @Slot()
-    def refresh(self) -> None:
-        """Read the folder again (the screen is shown: a .torrent may have been saved)."""
-        if self._list():
-            self.folderChanged.emit()
+    def _folder_changed(self) -> None:
+        # Another folder: a message about a file elsewhere ("not a usable .torrent") no
+        # longer applies. Reading the same folder again (screen shown) keeps it.
+        path = self._files.property("path")
+        if path != self._shown_path:
+            self._shown_path = path
+            if not self._busy:
+                self._show("", error=False)
 
     @Slot()
     def cancel(self) -> None:
@@ -225,69 +208,9 @@ class AddTorrentViewModel(QObject):
             self._set_busy(False)
             self._show("Cancelled.", error=False)
 
-    def _enter(self, folder: Path, *, remember: bool) -> None:
-        previous = self._folder
-        self._folder = folder
-        if not self._list():
-            self._folder = previous  # unreadable: stay where we were
-            return
-        if remember:
-            self._history.append(previous)
-        if not self._busy:
-            self._show("", error=False)
-        self.folderChanged.emit()
-
-    def _list(self) -> bool:
-        folder = self._folder
-        folders: list[tuple[str, Path]] = []
-        files: list[tuple[str, Path, int]] = []
-        try:
-            with os.scandir(folder) as it:
-                for entry in it:
-                    if entry.name.startswith("."):
-                        continue  # hidden files and folders, as file managers do
-                    try:
-                        if entry.is_dir():
-                            folders.append((entry.name, Path(entry.path)))
-                        elif entry.name.lower().endswith(".torrent") and entry.is_file():
-                            files.append((entry.name, Path(entry.path), entry.stat().st_size))
-                    except OSError:
-                        continue  # a dangling link or a file that vanished meanwhile
-        except OSError as exc:
-            log.warning("cannot list %s: %s", folder, exc)
-            self._show(f"Cannot open the folder {self._shown(folder)}: "
-                       f"{exc.strerror or exc}.", error=True)
-            return False
-        entries: list[dict[str, Any]] = []
-        if folder.parent != folder:
-            entries.append({"kind": UP, "name": "Parent folder", "detail": "",
-                            "path": str(folder.parent)})
-        for name, path in sorted(folders, key=lambda f: f[0].casefold()):
-            entries.append({"kind": FOLDER, "name": name, "detail": "", "path": str(path)})
-        for name, path, size in sorted(files, key=lambda f: f[0].casefold()):
-            entries.append({"kind": TORRENT, "name": name, "detail": _size_text(size),
-                            "path": str(path)})
-        if len(entries) > MAX_ENTRIES:
-            log.info("%s has %d entries; listing the first %d", folder, len(entries),
-                     MAX_ENTRIES)
-            entries = entries[:MAX_ENTRIES]
-        self._entries = entries
-        return True
-
-    def _shown_folder(self) -> str:
-        return self._shown(self._folder)
-
-    @staticmethod
-    def _shown(folder: Path) -> str:
-        home = Path.home()
-        try:
-            rest = folder.relative_to(home)
-        except ValueError:
-            return str(folder)
-        return "~" if rest == Path() else f"~/{rest}"
-
     # -- adding -----------------------------------------------------------------------
 
+    @Slot(str)
     def _start(self, argument: str) -> None:
         self._set_busy(True)
         self._show("Checking…", error=False)
@@ -296,7 +219,7 @@ class AddTorrentViewModel(QObject):
     async def _add(self, argument: str) -> None:
         try:
             # parse_item reads a .torrent file: off the GUI thread.
-            item = await asyncio.to_thread(parse_item, argument, self._limits)
+            item = await asyncio.to_thread(self._adhoc.parse, argument, self._limits)
             film = await self._fetch(item)
         except AdhocError as exc:
             log.info("open torrent %.80r refused: %s", argument, exc)
@@ -321,7 +244,7 @@ class AddTorrentViewModel(QObject):
         self._show(f"Added “{film.title}”.", error=False)
         self.titleReady.emit(film.movie_id)
 
-    async def _fetch(self, item: AdhocItem) -> AdhocFilm:
+    async def _fetch(self, item: AdhocRequest) -> AdhocFilm:
         if item.torrent is not None:
             # A .torrent file has its metadata: adding is a database write and an
             # engine call, no peers involved.
@@ -357,7 +280,7 @@ class AddTorrentViewModel(QObject):
             return "The title was removed while its details arrived; try again."
         if reason == RejectReason.TOO_LARGE:
             return (f"That .torrent is too large (over "
-                    f"{_size_text(self._limits.max_metadata_bytes)}): not a usable torrent.")
+                    f"{size_text(self._limits.max_metadata_bytes)}): not a usable torrent.")
         if reason == RejectReason.TOO_BIG:
             return "That torrent's files are too big to stream here."
         if reason == RejectReason.TOO_MANY_FILES:
@@ -384,6 +307,7 @@ class AddTorrentViewModel(QObject):
             self.stateChanged.emit()
 
     async def aclose(self) -> None:
+        await self._files.aclose()
         await self._tasks.aclose()
 
 

@@ -21,6 +21,7 @@ from miauflix_desktop.core.downloads import (
     DownloadItem,
     DownloadsPort,
 )
+from miauflix_desktop.core.season_downloads import SeasonDownloadItem, SeasonDownloadsPort
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.list_models import RowListModel
 from miauflix_desktop.ui.tasks import OwnedTasks
@@ -77,6 +78,19 @@ def row_of(item: DownloadItem) -> dict[str, object]:
             "speedText": speed, "error": item.error, "canPlay": can_play(item)}
 
 
+def season_row_of(item: SeasonDownloadItem) -> dict[str, object]:
+    """A marked season as a row like a film's (the screen draws both alike)."""
+    film_like = DownloadItem(0, item.title, item.state, item.size, item.downloaded,
+                             item.download_rate, item.peers, item.eta_s, item.error)
+    row = row_of(film_like)
+    count = f"{item.episodes} episode{'s' if item.episodes != 1 else ''}"
+    if item.missing:
+        count += f", {item.missing} without a source yet"
+    row["sizeText"] = f"{count} · {row['sizeText']}"
+    row["canPlay"] = can_play(film_like)
+    return row
+
+
 class DownloadsViewModel(QObject):
     """The Downloads screen; see the module docstring."""
 
@@ -85,10 +99,18 @@ class DownloadsViewModel(QObject):
     confirmChanged = Signal()
     # The navigator opens the player (media id, source id: the downloaded one).
     playRequested = Signal(int, int)
+    # A season row: the navigator opens its Episodes screen (show id, season), where OK
+    # plays an episode from the downloaded torrents.
+    seasonRequested = Signal(int, int)
 
-    def __init__(self, port: DownloadsPort, parent: QObject | None = None) -> None:
+    def __init__(self, port: DownloadsPort, parent: QObject | None = None,
+                 seasons: SeasonDownloadsPort | None = None) -> None:
         super().__init__(parent)
         self._port = port
+        # Marked seasons, listed after the films (None: no season downloads wired).
+        self._season_port = seasons
+        self._seasons: list[SeasonDownloadItem] = []
+        self._confirm_season: tuple[int, int] | None = None
         self._rows = RowListModel(ROLES, self)
         self._items: list[DownloadItem] = []
         self._active = False
@@ -116,6 +138,7 @@ class DownloadsViewModel(QObject):
         else:
             self._timer.stop()
             self._set_confirm(0)
+            self._set_confirm_season(None)
         self.activeChanged.emit()
 
     def _get_notice(self) -> str:
@@ -123,12 +146,17 @@ class DownloadsViewModel(QObject):
 
     def _get_confirm_title(self) -> str:
         item = self._find(self._confirm_id)
+        if item is None and self._confirm_season is not None:
+            season = self._find_season(self._confirm_season)
+            return season.title if season is not None else ""
         return item.title if item is not None else ""
 
     rows = Property(QObject, _get_rows, constant=True)
     active = Property(bool, _get_active, _set_active, notify=activeChanged)
     notice = Property(str, _get_notice, notify=noticeChanged)
-    confirming = Property(bool, lambda self: self._confirm_id != 0, notify=confirmChanged)
+    confirming = Property(bool, lambda self: (self._confirm_id != 0
+                                              or self._confirm_season is not None),
+                          notify=confirmChanged)
     confirmTitle = Property(str, _get_confirm_title, notify=confirmChanged)
 
     @Slot()
@@ -139,22 +167,33 @@ class DownloadsViewModel(QObject):
     async def _refresh(self) -> None:
         try:
             items = await self._port.items()
+            seasons = (await self._season_port.season_items()
+                       if self._season_port is not None else [])
         except Exception as exc:
             log.warning("downloads refresh failed: %s", exc)
             self._set_notice(user_message(exc, "Downloads cannot be read right now."))
             return
-        if [i.media_id for i in items] == [i.media_id for i in self._items]:
+        if ([i.media_id for i in items] == [i.media_id for i in self._items]
+                and [_key(i) for i in seasons] == [_key(i) for i in self._seasons]):
             # Same titles: update in place so the focused row stays where it is.
             for n, item in enumerate(items):
                 if item != self._items[n]:
                     self._rows.update_row(n, **row_of(item))
+            for n, season in enumerate(seasons):
+                if season != self._seasons[n]:
+                    self._rows.update_row(len(items) + n, **season_row_of(season))
         else:
-            self._rows.set_rows([row_of(i) for i in items])
+            self._rows.set_rows([row_of(i) for i in items]
+                                + [season_row_of(i) for i in seasons])
         self._items = items
+        self._seasons = seasons
 
     @Slot(int)
     def play(self, row: int) -> None:
         """OK on a row: play it if enough is on disk, retry a failed one, else say why."""
+        if self._season_at(row) is not None:
+            self._open_season(self._season_at(row))
+            return
         if not 0 <= row < len(self._items):
             return
         item = self._items[row]
@@ -169,16 +208,27 @@ class DownloadsViewModel(QObject):
 
     @Slot(int)
     def askRemove(self, row: int) -> None:
-        """Remove (Menu key or the button): ask before deleting anything."""
-        if 0 <= row < len(self._items):
+        """The row's Remove button (Right from the row, then OK): ask before deleting
+        anything. (The Menu key opens the navigation menu, not this.)"""
+        season = self._season_at(row)
+        if season is not None:
+            self._set_confirm(0)
+            self._set_confirm_season(_key(season))
+        elif 0 <= row < len(self._items):
             self._set_confirm(self._items[row].media_id)
 
     @Slot()
     def cancelRemove(self) -> None:
         self._set_confirm(0)
+        self._set_confirm_season(None)
 
     @Slot()
     def confirmRemove(self) -> None:
+        season = self._confirm_season
+        if season is not None:
+            self._set_confirm_season(None)
+            self._tasks.spawn(f"remove-season-{season}", self._remove_season(season))
+            return
         media_id = self._confirm_id
         if media_id:
             self._set_confirm(0)
@@ -204,6 +254,53 @@ class DownloadsViewModel(QObject):
             return
         self._set_notice(f"Removed “{title}” and its downloaded data.")
         await self._refresh()
+
+    # -- seasons ----------------------------------------------------------------------
+
+    def _season_at(self, row: int) -> SeasonDownloadItem | None:
+        n = row - len(self._items)
+        return self._seasons[n] if 0 <= n < len(self._seasons) else None
+
+    def _find_season(self, key: tuple[int, int]) -> SeasonDownloadItem | None:
+        return next((i for i in self._seasons if _key(i) == key), None)
+
+    def _open_season(self, item: SeasonDownloadItem | None) -> None:
+        """OK on a season row: its Episodes screen (a failed one is tried again)."""
+        if item is None:
+            return
+        if item.state == FAILED:
+            self._tasks.spawn(f"retry-season-{_key(item)}", self._retry_season(item))
+            return
+        self._set_notice("")
+        self.seasonRequested.emit(item.show_id, item.season)
+
+    async def _retry_season(self, item: SeasonDownloadItem) -> None:
+        assert self._season_port is not None
+        try:
+            await self._season_port.mark_season(item.show_id, item.season)
+        except Exception as exc:
+            log.info("retrying season download %s: %s", _key(item), exc)
+            self._set_notice(user_message(exc, f"“{item.title}” cannot be downloaded."))
+            return
+        self._set_notice(f"Trying “{item.title}” again.")
+        await self._refresh()
+
+    async def _remove_season(self, key: tuple[int, int]) -> None:
+        assert self._season_port is not None
+        title = (item.title if (item := self._find_season(key)) else "the season")
+        try:
+            await self._season_port.unmark_season(*key)
+        except Exception as exc:
+            log.warning("removing season download %s failed: %s", key, exc)
+            self._set_notice(user_message(exc, f"“{title}” could not be removed."))
+            return
+        self._set_notice(f"Removed “{title}” and its downloaded data.")
+        await self._refresh()
+
+    def _set_confirm_season(self, key: tuple[int, int] | None) -> None:
+        if key != self._confirm_season:
+            self._confirm_season = key
+            self.confirmChanged.emit()
 
     def _find(self, media_id: int) -> DownloadItem | None:
         return next((i for i in self._items if i.media_id == media_id), None)
@@ -297,3 +394,7 @@ class DownloadAction(QObject):
 
     async def aclose(self) -> None:
         await self._tasks.aclose()
+
+
+def _key(item: SeasonDownloadItem) -> tuple[int, int]:
+    return (item.show_id, item.season)

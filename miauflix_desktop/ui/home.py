@@ -7,9 +7,9 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
-from miauflix_desktop.core.media import CatalogPort
+from miauflix_desktop.core.media import CONTINUE_SHELF, CatalogPort
 from miauflix_desktop.core.preload import PreloadPort
-from miauflix_desktop.ui.list_models import ShelfListModel
+from miauflix_desktop.ui.list_models import CardListModel, ShelfListModel
 from miauflix_desktop.ui.tasks import OwnedTasks
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ def forward_viewport(preload: PreloadPort | None, focused_id: int, adjacent_ids:
 class HomeViewModel(QObject):
     loadingChanged = Signal()
     errorChanged = Signal()
+    # A series' "Continue watching" card: (show id, season, episode id); the navigator
+    # opens the Episodes screen there.
+    episodeRequested = Signal(int, int, int)
 
     def __init__(self, catalog: CatalogPort, parent: QObject | None = None, *,
                  preload: PreloadPort | None = None) -> None:
@@ -72,6 +75,57 @@ class HomeViewModel(QObject):
     def viewport(self, focused_id: int, adjacent_ids: list, visible_ids: list) -> None:
         """The films the viewer is looking at on a shelf (warm start)."""
         forward_viewport(self._preload, focused_id, adjacent_ids, visible_ids)
+
+    @Slot(str, str, int, result=bool)
+    def openEpisodeCard(self, shelf_key: str, kind: str, media_id: int) -> bool:
+        """OK on a card: True when it is a series' "Continue watching" card, whose episode
+        then opens (episodeRequested); False lets Home open the title as usual.
+
+        The card opens the Episodes screen on that episode (its Resume button ready)
+        rather than playing at once: Jellyfin's Next Up does the same, the films on the
+        same row open Details with "Resume from" the same way, and the viewer sees which
+        episode it is (and can pick another) before a stream starts. One more OK plays.
+        """
+        for row in range(self._shelves.rowCount()):
+            if self._shelves.shelf(row).key != shelf_key:
+                continue
+            for item in self._cards(row).items():  # current after refreshContinue()
+                if item.kind == kind and item.id == media_id and item.episode is not None:
+                    self.episodeRequested.emit(item.id, item.episode.season_number,
+                                               item.episode.id)
+                    return True
+        return False
+
+    def _cards(self, row: int) -> CardListModel:
+        cards = self._shelves.data(self._shelves.index(row, 0), ShelfListModel.CardsRole)
+        assert isinstance(cards, CardListModel)
+        return cards
+
+    @Slot()
+    def refreshContinue(self) -> None:
+        """After playback: bring "Continue watching" up to date (the episode watched last,
+        the next one up, a finished film gone) without rebuilding the other shelves, so
+        their cards keep the focus and scroll position the viewer left them at."""
+        self._tasks.spawn("continue", self._refresh_continue())
+
+    async def _refresh_continue(self) -> None:
+        try:
+            shelves = await self._catalog.home_shelves()
+        except Exception as exc:  # the shelf stays as it was; Home still works
+            log.info("continue watching not refreshed: %s", exc)
+            return
+        fresh = next((s for s in shelves if s.key == CONTINUE_SHELF and s.items), None)
+        row = next((r for r in range(self._shelves.rowCount())
+                    if self._shelves.shelf(r).key == CONTINUE_SHELF), -1)
+        if fresh is None and row < 0:
+            return
+        if fresh is not None and row >= 0:
+            if self._cards(row).items() != list(fresh.items):
+                self._cards(row).set_items(fresh.items)
+            return
+        # The shelf appears (first title started) or goes (all finished): rebuild Home.
+        self._shelves.set_shelves(shelves)
+        self._set_error("" if self._shelves.rowCount() else "Nothing to show yet.")
 
     async def _load(self) -> None:
         self._set_loading(True)

@@ -7,7 +7,7 @@ import logging
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
-from miauflix_desktop.core.media import TV
+from miauflix_desktop.core.media import TV, episode_of
 from miauflix_desktop.ui.activity import ActivityViewModel
 from miauflix_desktop.ui.add_torrent import AddTorrentViewModel
 from miauflix_desktop.ui.browse import BrowseViewModel
@@ -90,12 +90,16 @@ class AppViewModel(QObject):
             seasons.seasonRequested.connect(self.openEpisodes)
         if episodes is not None:
             episodes.playRequested.connect(self.openEpisodePlayer)
+            home.episodeRequested.connect(self.openEpisodeAt)
+            episodes.downloadsRequested.connect(lambda: self.openSection(DOWNLOADS))
         if setup is not None:
             setup.finished.connect(self._setup_finished)
         if add_torrent is not None:
             add_torrent.titleReady.connect(self._torrent_added)
         if downloads is not None:
             downloads.playRequested.connect(self.openPlayer)
+            downloads.seasonRequested.connect(
+                lambda show_id, season: self.openEpisodeAt(show_id, season, 0))
 
     # -- properties -------------------------------------------------------------------
 
@@ -193,6 +197,15 @@ class AppViewModel(QObject):
         self._episodes.load(show_id, season_number, title or "")
         self._push(EPISODES)
 
+    @Slot(int, int, int)
+    def openEpisodeAt(self, show_id: int, season_number: int, episode_id: int) -> None:
+        """Home's "Continue watching" card of a series: its season's Episodes screen with
+        that episode focused (Back returns Home)."""
+        if self._episodes is None:
+            return
+        self._episodes.load(show_id, season_number, "", focus_episode=episode_id)
+        self._push(EPISODES)
+
     @Slot(int)
     @Slot(int, int)
     def openPlayer(self, media_id: int, source_id: int = 0) -> None:
@@ -256,13 +269,21 @@ class AppViewModel(QObject):
 
     def _leave_player(self) -> None:
         if self._screen() == PLAYER:
+            # Read before back() clears it: autoplay may have moved on to a later episode.
+            playing = self._player.playing_media_id()
             self._player.back()
             # Details' "Resume from" follows the position the player saves while closing.
-            self._tasks.spawn("after-player", self._after_player())
+            self._tasks.spawn("after-player", self._after_player(playing))
 
-    async def _after_player(self) -> None:
+    async def _after_player(self, playing: int | None = None) -> None:
         await self._player.wait_closed()
         self._details.refreshResume()
+        # The saved position is in: Home's "Continue watching" follows it.
+        self._home.refreshContinue()
+        episode_id = episode_of(playing) if playing is not None else None
+        if episode_id is not None and self._episodes is not None:
+            # The Episodes list focuses the episode that was playing, with its resume point.
+            self._episodes.returnedFrom(episode_id)
 
     def _torrent_added(self, media_id: int) -> None:
         # Only while the viewer still waits on the Open torrent screen: a fetch that

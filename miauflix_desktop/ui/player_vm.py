@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
-from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.errors import MiauflixError, PlaybackError
 from miauflix_desktop.core.media import (
     EpisodePort,
     EpisodeRef,
@@ -24,19 +24,20 @@ from miauflix_desktop.core.media import (
     episode_media_id,
     episode_of,
 )
-from miauflix_desktop.core.subtitles import SubtitleSearchPort
-from miauflix_desktop.services.playback.player import (
-    SUB_DELAY_STEP,
-    SUB_SCALE_STEP,
-    PlayerService,
-)
-from miauflix_desktop.services.playback.state import PlayerState, Track
-from miauflix_desktop.services.streaming.stall import (
+from miauflix_desktop.core.stall import (
     StallDetector,
     StallSample,
     StallThresholds,
     SwitchDecision,
 )
+from miauflix_desktop.core.subtitles import SubtitleSearchPort
+from miauflix_desktop.services.playback.player import (
+    SUB_DELAY_STEP,
+    SUB_SCALE_STEP,
+    PlayerService,
+    TrackChoice,
+)
+from miauflix_desktop.services.playback.state import PlayerState, Track
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.subtitles_vm import SubtitlesViewModel
 from miauflix_desktop.ui.tasks import OwnedTasks
@@ -348,6 +349,11 @@ class PlayerViewModel(QObject):
 
     # -- commands -------------------------------------------------------------------
 
+    def playing_media_id(self) -> int | None:
+        """What plays now (after autoplay: the episode it moved on to); None when closed.
+        The navigator reads it before Back, to focus that episode on the Episodes list."""
+        return self._media_id
+
     @Slot(int)
     @Slot(int, int)
     def open(self, media_id: int, source_id: int = 0) -> None:
@@ -359,6 +365,7 @@ class PlayerViewModel(QObject):
         self._stall.reset()
         self._kept = None
         self._set_notice("")
+        self._reset_next()  # an episode's countdown or prefetch must not outlive it
         self._tasks.spawn("open", self._open(media_id, source_id or None))
         self._tasks.spawn("monitor", self._monitor(media_id))
 
@@ -367,7 +374,8 @@ class PlayerViewModel(QObject):
         try:
             target = await self._play.open(media_id, source_id)
             self._set_title(target.title)
-            await self._player.load(target.url, start=target.start_position)
+            await self._player.load(target.url, start=target.start_position,
+                                    title=target.title)
         except Exception as exc:
             log.warning("opening %s failed: %s", media_id, exc,
                         exc_info=not isinstance(exc, MiauflixError))
@@ -474,6 +482,9 @@ class PlayerViewModel(QObject):
             self._tasks.spawn("switch", _noop())  # a switch must not load after Back
         if self._tasks.running("leave"):
             self._tasks.spawn("leave", _noop())
+        for name in ("next-prefetch", "next-countdown", "sub-restore"):
+            if self._tasks.running(name):
+                self._tasks.spawn(name, _noop())  # no autoplay (or prefetch) after Back
         self._stall.reset()
         self._set_notice("")
         kept, self._kept = self._kept, None
@@ -597,7 +608,29 @@ class PlayerViewModel(QObject):
         self._stall.reset()
         self._set_notice(f"Switched to {target.source_label or 'another source'}: "
                          f"the previous source {decision.text}")
-        await self._player.load(target.url, start=place)
+        # The same title: the viewer's audio/subtitle choice, delay and files carry over.
+        choice = self._player.track_choice()
+        try:
+            await self._player.load(target.url, start=place, title=target.title,
+                                    keep=choice)
+        except PlaybackError as exc:
+            log.warning("loading the next source of %s failed: %s", media_id, exc)
+            self._set_notice("")
+            self._give_up(media_id, f"The stream {decision.text} and the next source "
+                          f"could not be played.\nYour place ({clock(place)}) is kept.")
+            return
+        if choice.sub_files:
+            self._tasks.spawn("sub-restore", self._restore_subtitles(media_id, choice))
+
+    async def _restore_subtitles(self, media_id: int, choice: TrackChoice) -> None:
+        """External subtitle files go back in once the new source's file is loaded."""
+        try:
+            await self._player.wait_for(lambda s: s.started or bool(s.error) or s.idle,
+                                        timeout=60)
+        except TimeoutError:
+            return
+        if self._media_id == media_id and self._player.state.started:
+            await self._player.restore_subtitles(choice)
 
     def _give_up(self, media_id: int, message: str) -> None:
         """Show why the stream cannot go on, then leave for Details after a while."""
@@ -634,6 +667,19 @@ class PlayerViewModel(QObject):
             return False, 0.0
         return paused, float(seconds) if seconds else 0.0
 
+    def _save_after(self, media_id: int, position: float, duration: float,
+                    name: str) -> None:
+        """Save as the next _save_task, once a running one (a periodic save) has
+        finished: that older position must not land after, and over, this one."""
+        previous = self._save_task
+
+        async def save() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
+            await self._save(media_id, position, duration)
+
+        self._save_task = asyncio.get_running_loop().create_task(save(), name=name)
+
     async def _save(self, media_id: int, position: float, duration: float) -> None:
         try:
             await self._port_for(media_id).save_position(media_id, position, duration)
@@ -660,6 +706,9 @@ class PlayerViewModel(QObject):
             self._kept = (state.position, state.duration)
         if state.seeking and not was_seeking:
             self._seek_started = _loop_time()
+            # Any seek (OSD, MPRIS, the Tracks panel): waiting for the new place is
+            # expected, so the stall detector starts over with its grace period.
+            self._stall.reset()
         elif not state.seeking:
             self._seek_started = None
             if was_seeking:
@@ -753,7 +802,8 @@ class PlayerViewModel(QObject):
         try:
             target = await self._episodes.open_episode(episode_id, source_id)
             self._set_title(target.title)
-            await self._player.load(target.url, start=target.start_position)
+            await self._player.load(target.url, start=target.start_position,
+                                    title=target.title)
         except Exception as exc:
             log.warning("opening episode %s failed: %s", episode_id, exc,
                         exc_info=not isinstance(exc, MiauflixError))
@@ -788,6 +838,7 @@ class PlayerViewModel(QObject):
             self._next_prefetch = "running"
             self._tasks.spawn("next-prefetch", self._prefetch_next(nxt))
         if (not self._next_cancelled and not self._tasks.running("next-countdown")
+                and self._next_prefetch != "failed"  # it has no source: no autoplay
                 and self._next_left == 0 and state.started
                 and (remaining <= self._next_lead or state.eof)):
             self._tasks.spawn("next-countdown", self._count_down(media_id, nxt))
@@ -811,6 +862,12 @@ class PlayerViewModel(QObject):
             self._next_left -= 1
             self.nextChanged.emit()
         await asyncio.sleep(1.0)
+        if self._next_prefetch == "failed":
+            # The prefetch found no source meanwhile: opening it would only end in
+            # "No source found yet"; stay on this episode instead.
+            self._next_left = 0
+            self.nextChanged.emit()
+            return
         if self._media_id == media_id and self._next is nxt and not self._next_cancelled:
             self._play_next(media_id, nxt)
 
@@ -819,8 +876,7 @@ class PlayerViewModel(QObject):
         if state.started and state.duration:
             # Going on to the next episode (in the credits, before the file ends) means
             # this one is finished: saved as watched, so its next open starts over.
-            self._save_task = asyncio.get_running_loop().create_task(
-                self._save(media_id, state.duration, state.duration), name="player.save-ended")
+            self._save_after(media_id, state.duration, state.duration, "player.save-ended")
         self._next_left = 0
         self._next = None  # the countdown task ends here; openEpisode must not cancel it
         log.info("autoplay: %s", nxt.label)
@@ -846,6 +902,32 @@ class PlayerViewModel(QObject):
         if self._tasks.running("next-countdown"):
             self._tasks.spawn("next-countdown", _noop())
         self.nextChanged.emit()
+
+    def _has_next(self) -> bool:
+        media_id = self._media_id
+        return media_id is not None and episode_of(media_id) is not None and (
+            self._next is not None)
+
+    # An episode with a known next one plays: Next (media keys, MPRIS) can go on to it.
+    hasNext = Property(bool, _has_next, notify=nextChanged)
+
+    @Slot()
+    def playNext(self) -> None:
+        """Next (media keys, MPRIS): the next episode now, countdown or not. In the
+        countdown's stretch this one counts as watched, as with autoplay; earlier its
+        place is saved, as on Back, so it resumes there."""
+        media_id, nxt, state = self._media_id, self._next, self._state
+        if media_id is None or nxt is None or episode_of(media_id) is None:
+            return
+        if self._tasks.running("next-countdown"):
+            self._tasks.spawn("next-countdown", _noop())  # stops the running countdown
+        remaining = (state.duration or 0.0) - state.position
+        if not (state.started and state.duration) or state.eof or remaining <= self._next_lead:
+            self._play_next(media_id, nxt)
+            return
+        self._save_after(media_id, state.position, state.duration, "player.save-next")
+        log.info("next (skipping %.0f s): %s", remaining, nxt.label)
+        self.openEpisode(nxt.id)
 
     async def aclose(self) -> None:
         self._unsubscribe()

@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Property, QObject, Signal, Slot
 
 from miauflix_desktop.core.errors import MiauflixError
+from miauflix_desktop.core.history import clock_text
 from miauflix_desktop.core.media import (
     CatalogPort,
     EpisodePort,
@@ -16,6 +17,7 @@ from miauflix_desktop.core.media import (
     source_detail,
     source_facts,
 )
+from miauflix_desktop.core.season_downloads import SeasonDownloadsPort
 from miauflix_desktop.ui.details import genres_text, rating_text, runtime_text
 from miauflix_desktop.ui.home import user_message
 from miauflix_desktop.ui.image_provider import image_hub
@@ -168,20 +170,33 @@ class SeasonsViewModel(_Loading):
 class EpisodesViewModel(_Loading):
     """The Episodes screen: one season's episodes; the current one's overview and its
     known sources are shown. OK plays the best source; an episode without sources is
-    searched first (progress on screen), then plays if the search found one."""
+    searched first (progress on screen), then plays if the search found one. An episode
+    with a saved position offers "Resume from 12:34" (what OK does) and "Start over"."""
 
     changed = Signal()
     currentChanged = Signal()
     messageChanged = Signal()
     sourcesChanged = Signal()
+    resumeChanged = Signal()
+    # QML moves the list (and the focus) to this row: an episode chosen from Home's
+    # "Continue watching", or the one that was playing when the viewer came Back.
+    focusRow = Signal(int)
+    seasonDownloadChanged = Signal()
+    # "Season marked for download" pressed: the navigator opens the Downloads screen.
+    downloadsRequested = Signal()
     # The navigator listens (episode id, source id: 0 = the best); no navigation here.
     playRequested = Signal(int, int)
 
     def __init__(self, catalog: CatalogPort, episodes: EpisodePort | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *,
+                 downloads: SeasonDownloadsPort | None = None) -> None:
         super().__init__(parent)
         self._catalog = catalog
         self._port = episodes
+        # "Download season" (None: no downloads service, no button).
+        self._downloads = downloads
+        self._season_busy = False
+        self._season_notice = ""
         self._key: tuple[int, int] | None = None
         self._show_title = ""
         self._episodes = RowListModel(
@@ -193,6 +208,9 @@ class EpisodesViewModel(_Loading):
         self._progress = ""
         self._current = -1
         self._message = ""
+        self._focus_episode = 0  # focus this episode once the season's rows are loaded
+        self._resume_at: float | None = None
+        self._resume_for = 0  # the episode id _resume_at belongs to
         self._tasks = OwnedTasks("episodes")
 
     def _heading(self) -> str:
@@ -213,6 +231,8 @@ class EpisodesViewModel(_Loading):
             self._set_message("")
             self.currentChanged.emit()
             self._load_sources()
+            self.resumeChanged.emit()  # the text is the current episode's (or none)
+            self._load_resume()
 
     def _field(self, name: str) -> str:
         if 0 <= self._current < self._episodes.rowCount():
@@ -254,7 +274,28 @@ class EpisodesViewModel(_Loading):
             return "No sources known yet — OK searches for them."
         return f"{count} source{'s' if count != 1 else ''} — OK plays the best"
 
+    def _resume_text(self) -> str:
+        if self._resume_at and self._resume_for == self._episode_id(self._current):
+            return f"Resume from {clock_text(self._resume_at)}"
+        return ""
+
+    def _season_marked(self) -> bool:
+        return (self._downloads is not None and self._key is not None
+                and self._downloads.is_season_marked(*self._key))
+
+    def _season_download_text(self) -> str:
+        if self._downloads is None or self._key is None or not self._episodes.rowCount():
+            return ""
+        if self._season_busy:
+            return "Checking…"
+        return "✓ Season in Downloads" if self._season_marked() else "⬇ Download season"
+
     heading = Property(str, _heading, notify=changed)
+    seasonDownloadText = Property(str, _season_download_text, notify=seasonDownloadChanged)
+    seasonMarked = Property(bool, _season_marked, notify=seasonDownloadChanged)
+    seasonNotice = Property(str, lambda self: self._season_notice,
+                            notify=seasonDownloadChanged)
+    resumeText = Property(str, _resume_text, notify=resumeChanged)
     episodes = Property(QObject, _get_episodes, constant=True)
     currentIndex = Property(int, _get_current, _set_current, notify=currentChanged)
     currentTitle = Property(str, _cur_title, notify=currentChanged)
@@ -266,12 +307,21 @@ class EpisodesViewModel(_Loading):
     searching = Property(bool, _get_searching, notify=sourcesChanged)
     progress = Property(str, _get_progress, notify=sourcesChanged)
 
-    def load(self, show_id: int, season_number: int, show_title: str = "") -> None:
+    def load(self, show_id: int, season_number: int, show_title: str = "",
+             focus_episode: int = 0) -> None:
+        """Show a season (``focus_episode``: that episode's row gets the focus; a missing
+        title is read from the catalog)."""
         if self._key == (show_id, season_number) and self._episodes.rowCount():
             self._load_sources()  # back from the player: a search may have found some
+            self._load_resume()
+            if focus_episode:
+                self._focus(focus_episode)
             return
         self._key = (show_id, season_number)
         self._show_title = show_title
+        self._focus_episode = focus_episode
+        self._season_notice = ""
+        self.seasonDownloadChanged.emit()
         self._episodes.set_rows([])
         self._set_current(-1)
         self._set_message("")
@@ -282,6 +332,10 @@ class EpisodesViewModel(_Loading):
         self._set_loading(True)
         self._set_error("")
         try:
+            if not self._show_title:
+                show = await self._catalog.get_show(show_id)
+                self._show_title = show.title
+                self.changed.emit()
             episodes = await self._catalog.episodes(show_id, season_number)
             self._episodes.set_rows([
                 {"episodeId": e.id, "number": e.number, "title": e.title, "overview": e.overview,
@@ -291,6 +345,10 @@ class EpisodesViewModel(_Loading):
             ])
             self._set_current(0 if episodes else -1)
             self.currentChanged.emit()
+            self.seasonDownloadChanged.emit()
+            wanted, self._focus_episode = self._focus_episode, 0
+            if wanted:
+                self._focus(wanted)
             if not episodes:
                 self._set_error("No episodes are known for this season yet.")
         except Exception as exc:
@@ -370,6 +428,120 @@ class EpisodesViewModel(_Loading):
             self._set_message(user_message(exc, "Sources could not be searched."))
         finally:
             self._set_searching(False, "")
+
+    # -- download the season ---------------------------------------------------------
+
+    @Slot()
+    def downloadSeason(self) -> None:
+        """The season button: mark every episode for download; when the season is marked
+        already, go to the Downloads screen (progress, play, remove)."""
+        if self._downloads is None or self._key is None or self._season_busy:
+            return
+        if self._season_marked():
+            self.downloadsRequested.emit()
+            return
+        self._season_busy = True
+        self.seasonDownloadChanged.emit()
+        self._tasks.spawn("download-season", self._download_season(*self._key))
+
+    async def _download_season(self, show_id: int, season: int) -> None:
+        assert self._downloads is not None
+        try:
+            item = await self._downloads.mark_season(show_id, season)
+            notice = (f"Downloading {item.episodes} episode"
+                      f"{'s' if item.episodes != 1 else ''} of season {season}")
+            if item.missing:
+                notice += f" ({item.missing} without a source yet)"
+            self._season_notice = notice + "."
+            self._set_message("")
+        except Exception as exc:
+            log.warning("season %s of %s cannot be downloaded: %s", season, show_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._season_notice = ""
+            self._set_message(user_message(exc, "This season cannot be downloaded."))
+        finally:
+            self._season_busy = False
+            self.seasonDownloadChanged.emit()
+
+    # -- resume / start over, and coming back from the player -------------------------
+
+    def _row_of(self, episode_id: int) -> int:
+        return next((row for row in range(self._episodes.rowCount())
+                     if self._episode_id(row) == episode_id), -1)
+
+    def _focus(self, episode_id: int) -> None:
+        row = self._row_of(episode_id)
+        if row >= 0:
+            self._set_current(row)
+            self.focusRow.emit(row)
+
+    def _load_resume(self) -> None:
+        episode_id = self._episode_id(self._current)
+        if self._port is None or not episode_id:
+            return
+        self._tasks.spawn("resume", self._fetch_resume(episode_id))
+
+    async def _fetch_resume(self, episode_id: int) -> None:
+        assert self._port is not None
+        try:
+            at = await self._port.episode_resume_point(episode_id)
+        except Exception as exc:  # only the buttons depend on it; OK still plays
+            log.warning("resume point of episode %s unavailable: %s", episode_id, exc)
+            at = None
+        if (at, episode_id) != (self._resume_at, self._resume_for):
+            self._resume_at, self._resume_for = at, episode_id
+            self.resumeChanged.emit()
+
+    @Slot()
+    def resume(self) -> None:
+        """The Resume button: play the current episode from its saved position (the
+        player resumes from it, like OK on the list)."""
+        self.play(self._current)
+
+    @Slot()
+    def startOver(self) -> None:
+        """Forget the current episode's saved position, then play it from the start."""
+        episode_id = self._episode_id(self._current)
+        if self._port is None or not episode_id or self._searching:
+            return
+        self._tasks.spawn("start-over", self._start_over(episode_id))
+
+    async def _start_over(self, episode_id: int) -> None:
+        assert self._port is not None
+        try:
+            await self._port.episode_start_over(episode_id)
+        except Exception as exc:
+            log.warning("start over of episode %s failed: %s", episode_id, exc,
+                        exc_info=not isinstance(exc, MiauflixError))
+            self._set_message(user_message(exc, "The saved position could not be reset."))
+            return
+        self._resume_at, self._resume_for = None, episode_id
+        self.resumeChanged.emit()
+        self.play(self._row_of(episode_id))
+
+    def returnedFrom(self, episode_id: int) -> None:
+        """Back from the player, which last played ``episode_id`` (autoplay may have gone
+        on past the episode chosen here, even into the next season): focus that one and
+        show its new resume point."""
+        if self._key is None:
+            return
+        if self._row_of(episode_id) >= 0:
+            self._focus(episode_id)
+            self._load_resume()
+            return
+        if self._port is not None:
+            self._tasks.spawn("returned", self._follow(episode_id))
+
+    async def _follow(self, episode_id: int) -> None:
+        assert self._port is not None and self._key is not None
+        try:
+            ref = await self._port.episode_ref(episode_id)
+        except Exception as exc:  # the list stays where it was
+            log.warning("episode %s unknown: %s", episode_id, exc)
+            return
+        if ref is not None and self._key is not None:
+            self.load(self._key[0], ref.season_number, self._show_title,
+                      focus_episode=episode_id)
 
     def _set_searching(self, value: bool, text: str) -> None:
         if (value, text) != (self._searching, self._progress):

@@ -68,6 +68,7 @@ class SubtitlesViewModel(QObject):
         self._status = ""
         self._message = ""
         self._url: str | None = None
+        self._url_media: int | None = None  # the title playing when _url was loaded
         self._tasks = OwnedTasks("subtitles")
         self._unsubscribe = player.subscribe(self._on_state)
 
@@ -174,8 +175,13 @@ class SubtitlesViewModel(QObject):
 
     def _on_state(self, state: PlayerState) -> None:
         if state.url != self._url:
+            media_id = self._media_id()
+            same_title = (state.url is not None and self._url is not None
+                          and media_id is not None and media_id == self._url_media)
+            self._url, self._url_media = state.url, media_id
+            if same_title:
+                return  # another source of the same title (a stall switch): still apply
             # Another film (or none): its results and messages do not apply any more.
-            self._url = state.url
             self._tasks.spawn("search", _noop())
             self._results = []
             self._set_online(False, "")

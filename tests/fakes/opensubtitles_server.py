@@ -1,5 +1,6 @@
 """A local fake of the OpenSubtitles REST API v1 on 127.0.0.1, with switchable failures.
 
+`GET /api/v1/infos/formats` (the key check) answers the API's formats list.
 `GET /api/v1/subtitles` answers in the API's shape (total_pages, total_count, per_page,
 page, data[] of {id, type: "subtitle", attributes: {language, download_count, release,
 hearing_impaired, from_trusted, ai_translated, machine_translated, moviehash_match,
@@ -85,7 +86,13 @@ class FakeOpenSubtitles(FakeSite):
     def __init__(self, *, hang_seconds: float = 5.0, remaining: int = 100) -> None:
         super().__init__(hang_seconds=hang_seconds)
         self.remaining = remaining
+        # The key this API accepts (tests typing it on the on-screen keyboard pick one).
+        self.api_key = API_KEY
         self.headers: list[dict[str, str]] = []
+        # What the file host saw (it must never get the API key), and where the download
+        # answer points (None: this server).
+        self.file_headers: list[dict[str, str]] = []
+        self.link_origin: str | None = None
         self.download_bodies: list[Any] = []
 
     @property
@@ -93,19 +100,27 @@ class FakeOpenSubtitles(FakeSite):
         return f"{self.origin}/api/v1"
 
     def routes(self, app: web.Application) -> None:
+        app.router.add_get("/api/v1/infos/formats", self.handler(self._formats))
         app.router.add_get("/api/v1/subtitles", self.handler(self._subtitles))
         app.router.add_post("/api/v1/download", self.handler(self._download))
         app.router.add_get("/files/{file_id}", self.handler(self._file))
 
     def _auth(self, request: web.Request) -> web.StreamResponse | None:
         self.headers.append(dict(request.headers))
-        if request.headers.get("Api-Key") != API_KEY:
+        if request.headers.get("Api-Key") != self.api_key:
             return web.json_response({"message": "You cannot consume this service",
                                       "status": 401}, status=401)
         if not request.headers.get("User-Agent"):
             return web.json_response({"message": "User-Agent header is required",
                                       "status": 403}, status=403)
         return None
+
+    async def _formats(self, request: web.Request) -> web.StreamResponse:
+        denied = self._auth(request)
+        if denied is not None:
+            return denied
+        return web.json_response({"data": {"output_formats": [
+            "ass", "dfxp", "mpl", "qt", "sbv", "srt", "ssa", "tmp", "txt", "vtt", "webvtt"]}})
 
     async def _subtitles(self, request: web.Request) -> web.StreamResponse:
         denied = self._auth(request)
@@ -154,7 +169,7 @@ class FakeOpenSubtitles(FakeSite):
         name = next(s["attributes"]["files"][0]["file_name"] for s in CATALOGUE
                     if s["attributes"]["files"][0]["file_id"] == file_id)
         return web.json_response({
-            "link": f"{self.origin}/files/{file_id}", "file_name": name,
+            "link": f"{self.link_origin or self.origin}/files/{file_id}", "file_name": name,
             "requests": 100 - self.remaining, "remaining": self.remaining,
             "message": "Your quota will be renewed in 23 hours and 59 minutes (2026-11-26 "
                        "14:00:00 UTC) ",
@@ -162,6 +177,7 @@ class FakeOpenSubtitles(FakeSite):
             "reset_time_utc": "2026-11-26T14:00:00.000Z"})
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
+        self.file_headers.append(dict(request.headers))
         file_id = int(request.match_info["file_id"])
         text = FILES.get(file_id)
         if text is None:

@@ -88,3 +88,31 @@ def test_missing_libmpv_names_what_to_install(tmp_path):
     assert r.returncode == 2
     assert "apt-get install libmpv2" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_subtitles_key_is_read_from_stdin_stored_and_cleared(tmp_path):
+    from miauflix_desktop.config.paths import AppPaths
+    from miauflix_desktop.config.secrets import SecretStore
+    from miauflix_desktop.services.subtitles.keys import stored_opensubtitles_key
+
+    def cli(stdin: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "miauflix_desktop", "subtitles-key", "--data-dir",
+             str(tmp_path), *extra], input=stdin, capture_output=True, text=True,
+            timeout=60, env=serve_env())
+
+    secrets = SecretStore(AppPaths(tmp_path).secrets_dir, use_keyring=False)
+    r = cli("0123456789abcdefABCDEF0123456789\n")
+    assert r.returncode == 0, r.stderr
+    assert "OpenSubtitles key stored" in r.stdout
+    assert stored_opensubtitles_key(secrets) == "0123456789abcdefABCDEF0123456789"
+    # Nothing on stdin, or something that cannot be a key: a message, the key kept.
+    for bad in ("", "two words\n"):
+        r = cli(bad)
+        assert r.returncode == 2
+        assert r.stderr.strip() and "Traceback" not in r.stderr
+        assert stored_opensubtitles_key(secrets) == "0123456789abcdefABCDEF0123456789"
+    r = cli("", "--clear")
+    assert r.returncode == 0, r.stderr
+    assert "removed" in r.stdout
+    assert stored_opensubtitles_key(secrets) == ""

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+import miauflix_desktop.services.streaming.episodes as episodes_module
 from miauflix_desktop.config.settings import ServerSettings, TorrentSettings
 from miauflix_desktop.core.errors import StreamError
 from miauflix_desktop.core.media import episode_media_id
@@ -37,7 +38,7 @@ from miauflix_desktop.services.storage.source_repository import (
 )
 from miauflix_desktop.services.streaming.episodes import EpisodeStreams
 from miauflix_desktop.services.streaming.server import StreamServer
-from miauflix_desktop.services.streaming.service import StreamService
+from miauflix_desktop.services.streaming.service import REMOVED_TEXT, StreamService
 from miauflix_desktop.services.streaming.tokens import TokenSigner
 from miauflix_desktop.services.torrent import LocalSeeder, TorrentEngine, make_torrent
 from miauflix_desktop.services.torrent.metainfo import info_hash_of
@@ -348,3 +349,87 @@ async def test_a_stalled_episode_switches_to_its_next_source(db, season_pack, se
         assert await streams.switch_source(first.media_id, 13.0) is None
     finally:
         await server.stop()
+
+
+def store_single(db: Database, show_ids: dict[tuple[int, int], int], info_hash: str, *,
+                 episode: int, quality: str, score: int, size: int) -> None:
+    """A single-episode release of S01E0<episode> (magnet only)."""
+    repo = EpisodeSourceRepository(db)
+    show_id = repo.episode(show_ids[(1, 1)]).show_id
+    name = f"Breaking.Bad.S01E0{episode}.{quality}.WEB.x264-GRP"
+    repo.save_found(show_id, [FoundEpisodeSource(FoundSource(
+        info_hash=info_hash, provider="therarbg", release_name=name,
+        magnet=f"magnet:?xt=urn:btih:{info_hash}", torrent_url=None, size_bytes=size,
+        seeds=3, peers=0, uploaded_at=None, quality=quality, video_codec="x264",
+        release_type="WEB", audio="", languages="", hdr="", bit_depth=None, score=score,
+        explanation="", playable=True), ((1, episode),), False)])
+
+
+async def test_an_episode_switch_gives_up_a_source_that_never_answers(
+        db, season_pack, seeder, engine, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(episodes_module, "SWITCH_OPEN_TIMEOUT_S", 1.5, raising=False)
+    content, torrent_bytes, payloads = season_pack
+    await seeder.seed(torrent_bytes, content)
+    single_dir = tmp_path / "single"
+    single_dir.mkdir()
+    single = single_dir / "Breaking.Bad.S01E02.720p.WEB.x264-GRP.mkv"
+    single.write_bytes(payloads[2])
+    single_torrent = make_torrent(single)
+    await seeder.seed(single_torrent, single_dir)
+    ids = add_show(db)
+    store_pack(db, ids, info_hash_of(torrent_bytes))
+    # Between the two: a magnet nobody seeds (its metadata never comes).
+    dead = os.urandom(20).hex()
+    store_single(db, ids, dead, episode=2, quality="1080p", score=4000, size=EPISODE_SIZE)
+    store_single(db, ids, info_hash_of(single_torrent), episode=2, quality="720p",
+                 score=3000, size=len(payloads[2]))
+    server_ref: list[StreamServer] = []
+    streams = streams_for(db, engine, peer_hints=lambda _h: (seeder.endpoint,),
+                          base_url=lambda: server_ref[0].base_url)
+    server = StreamServer(ServerSettings(), streams.resolve)
+    server_ref.append(server)
+    await server.start()
+    try:
+        first = await streams.open_episode(ids[(1, 2)])
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        # Not forever on the dead magnet: given up in time, the next one plays.
+        switched = await asyncio.wait_for(streams.switch_source(first.media_id, 20.0), 15)
+        assert switched is not None and switched.source_label == "720p · x264 from TheRARBG"
+        assert loop.time() - started >= 1.5
+        # The torrent the switch added for nothing is removed again.
+        assert engine.get(dead) is None
+        async with httpx.AsyncClient(timeout=30) as http:
+            assert (await http.get(switched.url)).content == payloads[2]
+    finally:
+        await server.stop()
+
+
+async def test_a_dead_episode_stream_says_why_instead_of_stalling(db, season_pack, seeder,
+                                                                  engine) -> None:
+    content, torrent_bytes, payloads = season_pack
+    await seeder.seed(torrent_bytes, content)
+    ids = add_show(db)
+    info_hash = info_hash_of(torrent_bytes)
+    store_pack(db, ids, info_hash)
+    streams = streams_for(db, engine, peer_hints=lambda _h: (seeder.endpoint,),
+                          base_url=lambda: "http://127.0.0.1:1")
+    target = await streams.open_episode(ids[(1, 1)])
+    opened = await streams.resolve(target.url.rsplit("/", 1)[1])
+    reader = opened.reader()
+    try:
+        assert await reader.read(0, 4096) == payloads[1][:4096]
+    finally:
+        reader.close()
+    await streams.save_position(target.media_id, 61.0, 1500.0)
+    status = await streams.stream_status(target.media_id)
+    assert status is not None and status.error == ""
+
+    await engine.remove(info_hash)  # the cache evicted it, say
+
+    # The player is told why (it stops with the reason and keeps the place) instead of
+    # judging a torrent that is gone as a slow one and switching.
+    status = await streams.stream_status(target.media_id)
+    assert status is not None and status.error == REMOVED_TEXT
+    assert EpisodeSourceRepository(db).progress(ids[(1, 1)]) == (61.0, 1500.0)
+

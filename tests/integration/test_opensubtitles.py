@@ -93,6 +93,23 @@ async def test_download_saves_into_the_cache(fake: FakeOpenSubtitles, tmp_path: 
     assert not list((tmp_path / "subs").glob("*.part"))
 
 
+async def test_the_file_host_never_sees_the_api_key(fake: FakeOpenSubtitles,
+                                                     tmp_path: Path) -> None:
+    client = client_for(fake)
+    try:
+        await client.download(7003, tmp_path / "subs")
+        assert fake.file_headers and "api-key" not in {
+            k.lower() for k in fake.file_headers[-1]}
+        # A plain-http link to another host is refused before any request is made.
+        fake.link_origin = fake.origin.replace("127.0.0.1", "localhost")
+        fetched = len(fake.file_headers)
+        with pytest.raises(OpenSubtitlesBadResponse):
+            await client.download(7003, tmp_path / "subs")
+        assert len(fake.file_headers) == fetched
+    finally:
+        await client.aclose()
+
+
 @pytest.mark.parametrize(("mode", "error", "text"), [
     (SERVER_ERROR, OpenSubtitlesUnavailable, "not answering"),
     (HTML_ERROR, OpenSubtitlesUnavailable, "not answering"),

@@ -20,6 +20,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtQuick import QQuickWindow
 from PySide6.QtTest import QTest
 
+from miauflix_desktop.core.media import size_text
 from miauflix_desktop.services.playback.player import PlayerService
 from miauflix_desktop.ui.add_torrent import FETCHING, AddTorrentViewModel
 from miauflix_desktop.ui.details import DetailsViewModel
@@ -195,50 +196,59 @@ def test_pick_a_torrent_file_from_the_list(real_ui: RealUi, media_dir: Path) -> 
         films.mkdir()
         (films / "clip.torrent").write_bytes(seeded.torrent)
         (ui.downloads / "broken.torrent").write_bytes(os.urandom(2000))
-        # Files saved after the view model was built: the screen reads the folder again.
+        # Files saved after the view model was built: the screen reads the folder when
+        # it is shown (not while the window is built).
+        files = ui.vm.property("files")
         await open_screen(ui)
+        path = item(ui.window, "torrentListPath")
+        await wait_until(lambda: path.property("text") == str(ui.downloads), 5, "listing")
         for _ in range(6):
             await press(ui.window, K.Key_Right)
         await press(ui.window, K.Key_Right)
-        assert focused_name(ui.window) == "addTorrentEntry_0"  # Parent folder
+        assert focused_name(ui.window) == "torrentEntry_Films/"  # the first entry
+        await press(ui.window, K.Key_Up)
+        assert focused_name(ui.window) == "torrentListUp"
+        assert item(ui.window, "torrentListUp").property("text") == "‹ Parent folder"
         await press(ui.window, K.Key_Return)  # up to tmp
-        assert ui.vm.property("canGoBack")
+        await wait_until(lambda: path.property("text") == str(ui.downloads.parent), 5, "up")
+        assert files.property("canGoBack")
+        await wait_until(lambda: focused_name(ui.window) == "torrentEntry_Downloads/", 3)
         await press(ui.window, K.Key_Escape)  # Back: down to Downloads again, same screen
         assert ui.app.property("screen") == "addtorrent"
-        assert ui.vm.property("folder").endswith("Downloads")
-        assert item(ui.window, "addTorrentFolder").property("text").endswith("Downloads")
-        names = [e["name"] for e in ui.vm.property("entries")]
-        assert names == ["Parent folder", "Films", "broken.torrent"]
-        await wait_until(lambda: focused_name(ui.window) == "addTorrentEntry_0", 3)
+        await wait_until(lambda: path.property("text") == str(ui.downloads), 5, "back")
+        names = [e["name"] for e in files.property("entries")]
+        assert names == ["Films/", "broken.torrent"]
+        await wait_until(lambda: focused_name(ui.window) == "torrentEntry_Films/", 3)
 
         # A damaged file: a clear message, focus stays on the row, nothing else moves.
         await press(ui.window, K.Key_Down)
-        await press(ui.window, K.Key_Down)
-        assert focused_name(ui.window) == "addTorrentEntry_2"
+        assert focused_name(ui.window) == "torrentEntry_broken.torrent"
         await press(ui.window, K.Key_Return)
         message = item(ui.window, "addTorrentMessage")
         await wait_until(lambda: "not a usable .torrent" in message.property("text"), 5)
         assert ui.app.property("screen") == "addtorrent"
-        assert focused_name(ui.window) == "addTorrentEntry_2"
+        assert focused_name(ui.window) == "torrentEntry_broken.torrent"
         assert len(visible_focus_items(ui.window)) == 1
 
         # Into Films, OK on the file: Details, Play.
         await press(ui.window, K.Key_Up)
         await press(ui.window, K.Key_Return)
-        assert ui.vm.property("folder").endswith("Downloads/Films")
-        await wait_until(lambda: focused_name(ui.window) == "addTorrentEntry_0", 3)
-        await press(ui.window, K.Key_Down)
-        assert item(ui.window, "addTorrentEntry_1").property("text") == "clip.torrent"
+        await wait_until(lambda: path.property("text") == str(films), 5, "Films")
+        await wait_until(lambda: focused_name(ui.window) == "torrentEntry_clip.torrent", 3)
+        assert item(ui.window, "torrentEntry_clip.torrent").property("detail") == \
+            size_text(len(seeded.torrent))
         await press(ui.window, K.Key_Return)
         await play_from_details(ui, "Listed File Clip")
         await press(ui.window, K.Key_Escape)
         assert ui.app.property("screen") == "addtorrent"
+        # Shown again: the folder is read again and focus stays on the file's row.
+        await wait_until(lambda: focused_name(ui.window) == "torrentEntry_clip.torrent", 5)
         await one_focus(ui.window)
-        assert focused_name(ui.window) == "addTorrentEntry_1"
-        # Back goes up (Films -> Downloads), then leaves the screen.
+        # Back goes up (Films -> Downloads, focus on Films), then leaves the screen.
         await press(ui.window, K.Key_Escape)
         assert ui.app.property("screen") == "addtorrent"
-        assert ui.vm.property("folder").endswith("Downloads")
+        await wait_until(lambda: path.property("text") == str(ui.downloads), 5, "up again")
+        await wait_until(lambda: focused_name(ui.window) == "torrentEntry_Films/", 3)
         await press(ui.window, K.Key_Escape)
         assert ui.app.property("screen") == "home"
 

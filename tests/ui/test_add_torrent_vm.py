@@ -14,9 +14,11 @@ import qasync
 from PySide6.QtGui import QGuiApplication
 from sqlalchemy import func, select
 
-from miauflix_desktop.services.sources.torrent_check import TorrentLimits
+from miauflix_desktop.core.adhoc import TorrentLimits
+from miauflix_desktop.core.media import size_text
 from miauflix_desktop.services.storage.models import Movie, MovieSource
 from miauflix_desktop.ui.add_torrent import FETCHING, OFFLINE, AddTorrentViewModel
+from miauflix_desktop.ui.file_browser import FileBrowser
 from tests.ui.adhoc_stack import CLIP_TITLE, AdhocStack, Seeded
 from tests.ui.conftest import run
 from tests.ui.helpers import wait_until
@@ -59,6 +61,14 @@ def new_vm(stack: AdhocStack, **kwargs) -> AddTorrentViewModel:
     kwargs.setdefault("peers", stack.peers)
     kwargs.setdefault("timeout_s", 20)
     return AddTorrentViewModel(stack.adhoc, **kwargs)
+
+
+async def listed(files: FileBrowser) -> None:
+    await wait_until(lambda: not files.property("loading"), 5, "folder listed")
+
+
+def rows(files: FileBrowser) -> list[str]:
+    return [e["name"] for e in files.property("entries")]
 
 
 async def assert_playable(stack: AdhocStack, media_id: int, seeded: Seeded,
@@ -138,30 +148,39 @@ def test_a_torrent_file_chosen_in_the_folder_list(stack: AdhocStack, media_dir: 
         (start / "zzz.torrent").write_bytes(b"x")
         vm = new_vm(stack, folder=start)
         rec = Recorder(vm)
-        entries = vm.property("entries")
-        assert [(e["kind"], e["name"]) for e in entries] == [
-            ("up", "Parent folder"), ("folder", "Films"), ("torrent", "zzz.torrent")]
-        assert not vm.property("canGoBack")
-        vm.openEntry(1)  # OK on "Films"
-        assert vm.property("folder").endswith("Downloads/Films")
-        assert vm.property("canGoBack")
-        entries = vm.property("entries")
-        assert [(e["kind"], e["name"]) for e in entries] == [
-            ("up", "Parent folder"), ("torrent", "clip.TORRENT")]
-        assert entries[1]["detail"].endswith(" B") or entries[1]["detail"].endswith("KB")
-        vm.openEntry(1)  # OK on the .torrent
+        files = vm.property("files")
+        # Nothing is read while the window is built: the first listing comes when the
+        # screen is shown, and off the GUI thread (refresh returns before it).
+        assert files.property("path") == "" and not files.property("loading")
+        vm.refresh()
+        assert files.property("loading")
+        await listed(files)
+        assert rows(files) == ["Films/", "zzz.torrent"]
+        assert files.property("entries")[1]["detail"] == "1 kB"  # one size format
+        assert not files.property("canGoBack")
+        files.activate(0)  # OK on "Films"
+        await listed(files)
+        assert files.property("path").endswith("Downloads/Films")
+        assert files.property("canGoBack")
+        assert rows(files) == ["clip.TORRENT"]
+        assert files.property("entries")[0]["detail"] == size_text(len(seeded.torrent))
+        files.activate(0)  # OK on the .torrent
         await wait_until(lambda: rec.ready, 20, "title ready")
         assert await rec.settled() == "Added “Chosen File Clip”."
         assert FETCHING not in rec.messages  # a file has its metadata: nothing to fetch
         await assert_playable(stack, rec.ready[0], seeded, "Chosen File Clip")
         # Back returns through the folders visited, then says "leave the screen".
-        assert vm.back() is True
-        assert vm.property("folder").endswith("Downloads")
-        assert vm.back() is False
+        assert files.up() is True
+        await listed(files)
+        assert files.property("path").endswith("Downloads")
+        assert files.up() is False
         # The parent row goes above the start folder; Back comes down again.
-        vm.openEntry(0)
-        assert vm.property("folder") == vm._shown(tmp_path)
-        assert vm.back() is True and vm.property("folder").endswith("Downloads")
+        assert files.openParent()
+        await listed(files)
+        assert files.property("path") == str(tmp_path)
+        assert files.up() is True
+        await listed(files)
+        assert files.property("path").endswith("Downloads")
         await vm.aclose()
 
     run(aloop, scenario(), timeout=90)
@@ -185,9 +204,13 @@ def test_bad_input_gets_clear_messages_and_stores_nothing(stack: AdhocStack, tmp
         vm = new_vm(stack, folder=folder, limits=TorrentLimits(max_metadata_bytes=4096))
         rec = Recorder(vm)
 
+        files = vm.property("files")
+        vm.refresh()
+        await listed(files)
+
         async def message_for(text: str | None = None, entry: int | None = None) -> str:
             if entry is not None:
-                vm.openEntry(entry)
+                files.activate(entry)
             else:
                 vm.clear()
                 vm.typeText(text or "")
@@ -208,15 +231,14 @@ def test_bad_input_gets_clear_messages_and_stores_nothing(stack: AdhocStack, tmp
         assert (await message_for("hello there")).startswith(
             "That is neither a magnet link (it starts with “magnet:?”), an info hash")
         assert await message_for(str(folder)) == "That is a folder, not a .torrent file."
-        names = [e["name"] for e in vm.property("entries")]
-        assert names[1:] == ["a-garbled.torrent", "b-huge.torrent", "c-no-video.torrent",
-                             "d-empty.torrent"]
-        assert await message_for(entry=1) == \
+        assert rows(files) == ["a-garbled.torrent", "b-huge.torrent", "c-no-video.torrent",
+                               "d-empty.torrent"]
+        assert await message_for(entry=0) == \
             "That file is not a usable .torrent: it is damaged or not a torrent file."
-        assert await message_for(entry=2) == \
-            "That .torrent is too large (over 4 KB): not a usable torrent."
-        assert await message_for(entry=3) == "That torrent has no video file to play."
-        assert await message_for(entry=4) == \
+        assert await message_for(entry=1) == \
+            "That .torrent is too large (over 4 kB): not a usable torrent."
+        assert await message_for(entry=2) == "That torrent has no video file to play."
+        assert await message_for(entry=3) == \
             "That file is not a usable .torrent: it is damaged or not a torrent file."
         # A file that exists but fails to read (EIO) — root reads any chmod-0 file.
         assert (await message_for("/proc/self/mem")).startswith(
@@ -225,10 +247,15 @@ def test_bad_input_gets_clear_messages_and_stores_nothing(stack: AdhocStack, tmp
             locked = folder / "e-locked.torrent"
             locked.write_bytes(b"d4:infod")
             locked.chmod(0)
-            vm.openEntry(0)  # relist: up to the parent folder and Back again
-            assert vm.back()
-            index = [e["name"] for e in vm.property("entries")].index("e-locked.torrent")
+            vm.refresh()  # shown again: the folder is read again
+            await listed(files)
+            index = rows(files).index("e-locked.torrent")
             assert (await message_for(entry=index)).startswith("That file cannot be read:")
+        # Another folder: the message about a file in this one goes.
+        assert vm.property("message")
+        files.openParent()
+        await listed(files)
+        assert vm.property("message") == "" and not vm.property("error")
         QGuiApplication.clipboard().clear()
         vm.paste()
         assert vm.property("message") == "The clipboard is empty: copy a magnet link first."

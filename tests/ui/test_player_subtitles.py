@@ -4,15 +4,18 @@ results from the local fake API and loads the chosen one into the real (shared) 
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import qasync
 from PySide6.QtCore import Qt
 
 from miauflix_desktop.services.subtitles.finder import MediaIds, SubtitleFinder
 from miauflix_desktop.services.subtitles.opensubtitles import OpenSubtitlesClient
+from miauflix_desktop.ui import file_browser
 from miauflix_desktop.ui.file_browser import FileBrowser, list_dir
 from tests.fakes.opensubtitles_server import API_KEY, FakeOpenSubtitles
 from tests.fakes.yts_server import SERVER_ERROR
@@ -66,19 +69,104 @@ def _external_selected(ui: UiHarness) -> bool:
     return any(t.external and t.selected for t in ui.player.state.sub_tracks)
 
 
+async def listed(browser: FileBrowser) -> None:
+    await wait_until(lambda: not browser.property("loading"), 5, "listing")
+
+
 def test_list_dir_filters_and_sorts(home: Path) -> None:
-    entries, truncated = list_dir(home / "Downloads", (".srt", ".ass", ".ssa", ".vtt"))
-    assert [(e.name, e.is_dir) for e in entries] == [("Films", True), ("zz.VTT", False)]
-    assert not truncated
+    listing = list_dir(home / "Downloads", (".srt", ".ass", ".ssa", ".vtt"))
+    assert [(e.name, e.is_dir) for e in listing.entries] == [("Films", True),
+                                                             ("zz.VTT", False)]
+    assert not listing.truncated and listing.note() == ""
 
 
-def test_file_browser_unreadable_folder_keeps_the_listing(home: Path) -> None:
-    browser = FileBrowser((".srt",))
-    assert browser.openAt(str(home / "Downloads"))
-    assert not browser.openAt(str(home / "missing"))
-    assert browser.property("path") == str(home / "Downloads")
-    assert "Cannot open missing" in browser.property("error")
-    assert browser.property("count") == 1  # Films/
+def test_a_big_folder_shows_the_first_entries_a_to_z(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cap keeps the first names in list order (folders, then files, A to Z), not
+    the first ones the file system happened to return, and the note says so truly."""
+    for n in range(40):
+        (tmp_path / f"file{(n * 7) % 40:02d}.SRT").write_text(SRT)
+    for name in ("zeta", "Alpha", "mid"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "other.txt").write_text("not listed, not counted")
+    monkeypatch.setattr(file_browser, "MAX_ENTRIES", 10)
+    listing = list_dir(tmp_path, (".srt",))
+    assert [e.name for e in listing.entries] == [
+        "Alpha", "mid", "zeta", *(f"file{n:02d}.SRT" for n in range(7))]
+    assert listing.entries[3].size == len(SRT)
+    assert listing.matched == 43 and listing.complete
+    assert listing.note() == "Showing the first 10 of 43 entries (A to Z)"
+    # A folder too big to read whole: reading stops, and the note does not claim A to Z
+    # over the whole folder.
+    monkeypatch.setattr(file_browser, "MAX_SCAN", 20)
+    listing = list_dir(tmp_path, (".srt",))
+    assert not listing.complete and len(listing.entries) <= 10
+    assert listing.note() == ("Showing the first 10 entries (A to Z) of the 20 names "
+                              "read; this folder has more")
+
+
+def test_file_browser_reads_off_the_loop_and_keeps_the_listing_when_unreadable(
+        home: Path, aloop: qasync.QEventLoop) -> None:
+    async def scenario() -> None:
+        browser = FileBrowser((".srt",))
+        states: list[str] = []
+        browser.stateChanged.connect(lambda: states.append(browser.property("emptyText")))
+        browser.openAt(str(home / "Downloads"))
+        # openAt returned before anything was read: the list says so meanwhile.
+        assert browser.property("loading")
+        assert browser.property("count") == 0
+        assert browser.property("emptyText") == "Loading…"
+        assert browser.property("note") == "Loading Downloads…"
+        await listed(browser)
+        assert "Loading…" in states
+        assert browser.property("path") == str(home / "Downloads")
+        assert browser.property("count") == 1  # Films/
+        assert browser.property("note") == ""
+        browser.openAt(str(home / "missing"))
+        await listed(browser)
+        assert browser.property("path") == str(home / "Downloads")
+        assert "Cannot open missing" in browser.property("error")
+        assert browser.property("count") == 1
+        # Back while a folder is being read stops the reading and stays.
+        browser.activate(0)
+        assert browser.property("loading")
+        assert browser.up() is True
+        assert not browser.property("loading")
+        await asyncio.sleep(0.2)
+        assert browser.property("path") == str(home / "Downloads")
+        await browser.aclose()
+
+    run(aloop, scenario())
+
+
+def test_file_browser_back_returns_through_visited_folders(
+        home: Path, aloop: qasync.QEventLoop) -> None:
+    """The Open torrent screen's mode: Back returns the way it came, then says "leave"."""
+    async def scenario() -> None:
+        browser = FileBrowser((".srt",), back_returns=True)
+        browser.open_first([home / "Nope", home / "Downloads"])
+        await listed(browser)
+        assert browser.property("path") == str(home / "Downloads")
+        assert browser.property("error") == ""  # a missing first choice is no error
+        assert not browser.property("canGoBack")
+        assert browser.openParent()  # the "‹ Parent folder" row
+        await listed(browser)
+        assert browser.property("path") == str(home)
+        assert browser.property("focusRow") == browser.indexOf(str(home / "Downloads"))
+        assert browser.up()  # Back: down to Downloads again, not up to home's parent
+        await listed(browser)
+        assert browser.property("path") == str(home / "Downloads")
+        browser.activate(0)  # Films
+        await listed(browser)
+        assert browser.property("focusRow") == 0  # clip.en.srt
+        assert browser.up()
+        await listed(browser)
+        assert browser.property("path") == str(home / "Downloads")
+        assert browser.property("focusRow") == 0  # the Films folder we came from
+        assert browser.up() is False  # the start folder: the screen is left
+        await browser.aclose()
+
+    run(aloop, scenario())
 
 
 def test_load_subtitle_file_with_the_remote(ui: UiHarness, home: Path) -> None:
@@ -93,7 +181,9 @@ def test_load_subtitle_file_with_the_remote(ui: UiHarness, home: Path) -> None:
         await press(ui.window, K.Key_Return)
         files = item(ui.window, "subtitleFileList")
         assert files.isVisible()
-        assert item(ui.window, "fileListPath").property("text") == str(home / "Downloads")
+        path = item(ui.window, "fileListPath")
+        await wait_until(lambda: path.property("text") == str(home / "Downloads")
+                         and focused_name(ui.window) == "fileEntry_Films/", 5, "listing")
         assert _one_focus(ui) == "fileEntry_Films/"
         names = {i.objectName() for i in all_items(ui.window) if i.isVisible()}
         assert "fileEntry_zz.VTT" in names
@@ -103,13 +193,15 @@ def test_load_subtitle_file_with_the_remote(ui: UiHarness, home: Path) -> None:
 
         # Back goes up a folder (focus on the folder we came from), OK goes in again.
         await press(ui.window, K.Key_Escape)
-        assert item(ui.window, "fileListPath").property("text") == str(home)
-        assert _one_focus(ui) == "fileEntry_Downloads/"
+        await wait_until(lambda: path.property("text") == str(home)
+                         and focused_name(ui.window) == "fileEntry_Downloads/", 5, "up")
+        _one_focus(ui)
         await press(ui.window, K.Key_Return)
-        assert _one_focus(ui) == "fileEntry_Films/"
+        await wait_until(lambda: focused_name(ui.window) == "fileEntry_Films/", 5, "in")
+        _one_focus(ui)
         await press(ui.window, K.Key_Return)
-        assert item(ui.window, "fileListPath").property("text") == str(home / "Downloads"
-                                                                        / "Films")
+        await wait_until(lambda: path.property("text") == str(home / "Downloads" / "Films")
+                         and focused_name(ui.window) == "fileEntry_clip.en.srt", 5, "Films")
         assert _one_focus(ui) == "fileEntry_clip.en.srt"
         names = {i.objectName() for i in all_items(ui.window) if i.isVisible()}
         assert "fileEntry_clip.nfo" not in names
@@ -204,16 +296,24 @@ def test_search_opensubtitles_with_the_remote(ui: UiHarness,
     run(ui.loop, scenario(), timeout=60)
 
 
-def test_unreadable_folder_message(home: Path) -> None:
+def test_unreadable_folder_message(home: Path, aloop: qasync.QEventLoop) -> None:
     if os.geteuid() == 0:
         pytest.skip("root reads every folder")
     locked = home / "Downloads" / "Locked"
     locked.mkdir()
     locked.chmod(0)
-    try:
+
+    async def scenario() -> None:
         browser = FileBrowser((".srt",))
         browser.openAt(str(home / "Downloads"))
-        browser.activate(0 if browser.property("entries")[0]["name"] == "Locked/" else 1)
+        await listed(browser)
+        browser.activate(browser.indexOf(str(locked)))
+        await listed(browser)
         assert "Cannot open Locked" in browser.property("error")
+        assert browser.property("path") == str(home / "Downloads")
+        await browser.aclose()
+
+    try:
+        run(aloop, scenario())
     finally:
         locked.chmod(0o700)

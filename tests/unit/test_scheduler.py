@@ -315,3 +315,19 @@ async def test_set_interval_takes_effect_after_the_current_wait():
     assert runs[:4] == [0.0, 5.0, 6.0, 7.0], runs
     with pytest.raises(ValueError):
         sched.set_interval("resync", 0)
+
+
+def test_a_run_stepped_without_a_running_loop_is_not_left_running():
+    """qasync may step a task while Qt runs events outside the asyncio loop; the run then
+    fails at once, and the job must not read "running now" forever (the Activity
+    screen showed exactly that)."""
+
+    async def job() -> int:
+        return 1
+
+    scheduler = Scheduler([Job("j", job, interval_s=60)], MemoryStateStore())
+    coro = scheduler._run_once(scheduler._jobs["j"])
+    with pytest.raises(RuntimeError):
+        coro.send(None)  # no loop is running here
+    coro.close()
+    assert not scheduler.status("j").running

@@ -1,37 +1,56 @@
 // A remote-walkable file list over a FileBrowser (ui/file_browser.py): the folder's path,
 // then "‹ Parent folder" (or "‹ Close" at the top), folders, and the matching files.
 // Up/Down move, OK enters a folder or chooses a file (the browser emits fileChosen),
-// Back goes to the parent folder (focusing the folder it came from) and, at the top,
-// asks to close (closeRequested). Reusable: subtitle files, .torrent files.
+// Back goes to the folder before (focusing the folder it came from) and, when there is
+// none, asks to close (closeRequested). Folders are read off the GUI thread: until one
+// arrives the list says "Loading…" and Back stops the reading. Reusable: subtitle files
+// (Tracks panel), .torrent files (Open torrent).
 import QtQuick
 import "../Style"
 
 FocusScope {
     id: root
-    objectName: "fileList"
+    objectName: namePrefix
     property QtObject browser
     property string title: "Open a file"
+    // Object names: namePrefix + "Path"/"Error"/"View"/"Up", entryPrefix + the row's name.
+    property string namePrefix: "fileList"
+    property string entryPrefix: "fileEntry_"
     signal closeRequested()
 
     readonly property var rows: browser ? browser.entries : []
     readonly property bool canGoUp: !!browser && browser.canGoUp
 
-    // Focus the first file (or the first folder) after (re)opening.
+    // Focus the first entry now; the browser's listing, once read, says which row.
     function start() {
         list.currentIndex = rows.length > 0 ? 1 : 0
         list.forceActiveFocus()
     }
+    // The focused row's path ("" on the "‹" row): refresh(path) keeps focus on it.
+    function currentPath() {
+        var row = list.currentIndex > 0 ? rows[list.currentIndex - 1] : null
+        return row ? row.path : ""
+    }
+    // Read the folder again, keeping focus on the same file or folder.
+    function reload() {
+        if (browser) browser.refresh(currentPath())
+    }
     function goUp() {
-        if (!browser) return
-        var from = browser.path
-        if (!browser.up()) { root.closeRequested(); return }
-        list.currentIndex = Math.max(0, browser.indexOf(from) + 1)
+        if (browser && !browser.up()) root.closeRequested()
     }
     function activate(row) {
-        if (row === 0) { goUp(); return }
-        var entry = rows[row - 1]
+        if (!browser) return
+        if (row === 0) {
+            if (!browser.openParent()) root.closeRequested()
+            return
+        }
         browser.activate(row - 1)
-        if (entry && entry.isDir) list.currentIndex = rows.length > 0 ? 1 : 0
+    }
+
+    Connections {
+        target: root.browser
+        // A listing arrived: focus the row the browser names (-1: the "‹" row).
+        function onListed() { list.currentIndex = root.browser.focusRow + 1 }
     }
 
     Keys.onPressed: (event) => {
@@ -55,7 +74,7 @@ FocusScope {
             font.bold: true
         }
         Text {
-            objectName: "fileListPath"
+            objectName: root.namePrefix + "Path"
             width: parent.width
             text: root.browser ? root.browser.path : ""
             color: Theme.textDim
@@ -64,7 +83,7 @@ FocusScope {
             font.pixelSize: Theme.smallSize
         }
         Text {
-            objectName: "fileListError"
+            objectName: root.namePrefix + "Error"
             width: parent.width
             visible: text !== ""
             text: root.browser ? (root.browser.error || root.browser.note) : ""
@@ -77,7 +96,7 @@ FocusScope {
 
     ListView {
         id: list
-        objectName: "fileListView"
+        objectName: root.namePrefix + "View"
         anchors.top: header.bottom
         anchors.topMargin: Theme.px(16)
         anchors.left: parent.left
@@ -99,7 +118,8 @@ FocusScope {
             required property int index
             readonly property var row: index > 0 && index - 1 < root.rows.length
                                        ? root.rows[index - 1] : null
-            objectName: index === 0 ? "fileListUp" : "fileEntry_" + (row ? row.name : "")
+            objectName: index === 0 ? root.namePrefix + "Up"
+                        : root.entryPrefix + (row ? row.name : "")
             width: ListView.view.width - Theme.px(56)
             text: index === 0 ? (root.canGoUp ? "‹ Parent folder" : "‹ Close")
                   : row ? row.name : ""

@@ -1,8 +1,9 @@
 // Open torrent: a magnet link (or its bare info hash) typed on the on-screen keyboard or a
 // real one, or pasted; or a .torrent file picked from a folder list. Everything works with
 // arrows/OK/Back: keyboard -> Right -> Paste / Open link -> Right -> the folder list.
-// In the list OK enters a folder or opens a file and Back returns to the folder before
-// (at the start folder Back leaves the screen). Backspace deletes in the field elsewhere.
+// The list is the shared FileList over the view model's FileBrowser (read off the GUI
+// thread): OK enters a folder or opens a file and Back returns to the folder before (at
+// the start folder Back leaves the screen). Backspace deletes in the field elsewhere.
 import QtQuick
 import "../Style"
 import "../Components"
@@ -14,11 +15,12 @@ FocusScope {
     // Back from the folder list at its start folder: the shell's Back (leave the screen).
     signal leave()
 
-    // Shown: read the folder again (a browser may have saved a .torrent meanwhile).
-    // Left while fetching: stop the fetch (nobody waits for it any more).
+    // Shown: read the folder (again: a browser may have saved a .torrent meanwhile),
+    // keeping focus on the same row. Left while fetching: stop the fetch (nobody waits
+    // for it any more).
     onVisibleChanged: {
         if (!vm) return
-        if (visible) vm.refresh()
+        if (visible) vm.refresh(files.currentPath())
         else vm.cancel()
     }
 
@@ -174,68 +176,17 @@ FocusScope {
         anchors.bottomMargin: parent.height * 0.05
         radius: Theme.radius
         color: Theme.surface
-        Text {
-            id: folderText
-            objectName: "addTorrentFolder"
-            x: Theme.px(24)
-            y: Theme.px(16)
-            width: parent.width - Theme.px(48)
-            text: "Open file · " + (view.vm ? view.vm.folder : "")
-            color: Theme.accent
-            elide: Text.ElideLeft
-            font.family: Theme.fontFamily
-            font.pixelSize: Theme.bodySize
-            font.bold: true
-        }
-        ListView {
+        FileList {
             id: files
-            objectName: "addTorrentFiles"
-            x: Theme.px(16)
-            width: parent.width - Theme.px(32)
-            anchors.top: folderText.bottom
-            anchors.topMargin: Theme.px(16)
-            anchors.bottom: parent.bottom
-            anchors.bottomMargin: Theme.px(16)
-            clip: true
-            spacing: Theme.px(6)
-            keyNavigationEnabled: true
-            highlightMoveDuration: Theme.animMs
-            highlightRangeMode: ListView.ApplyRange
-            preferredHighlightBegin: height * 0.2
-            preferredHighlightEnd: height * 0.8
-            model: view.vm ? view.vm.entries : []
-            // A new folder starts at its first row.
-            onModelChanged: currentIndex = 0
+            anchors.fill: parent
+            anchors.margins: Theme.px(16)
+            namePrefix: "torrentList"
+            entryPrefix: "torrentEntry_"
+            title: "Open a .torrent file"
+            browser: view.vm ? view.vm.files : null
+            // Back at the start folder (or "‹ Close" at the top): leave the screen.
+            onCloseRequested: view.leave()
             Keys.onLeftPressed: pasteButton.forceActiveFocus()
-            Keys.onPressed: (event) => {
-                if (event.key === Qt.Key_Escape || event.key === Qt.Key_Back
-                        || event.key === Qt.Key_Backspace) {
-                    if (!view.vm.back()) view.leave()
-                    event.accepted = true
-                }
-            }
-            delegate: ListEntry {
-                required property int index
-                required property var modelData
-                objectName: "addTorrentEntry_" + index
-                width: ListView.view.width
-                text: (modelData.kind === "up" ? "⬆  " : modelData.kind === "folder" ? "▸  " : "")
-                      + modelData.name
-                detail: modelData.detail
-                focus: ListView.isCurrentItem
-                onActivated: view.vm.openEntry(index)
-            }
-        }
-        Text {
-            anchors.centerIn: files
-            visible: files.count <= 1
-            width: files.width * 0.8
-            horizontalAlignment: Text.AlignHCenter
-            wrapMode: Text.Wrap
-            text: "No folders or .torrent files here."
-            color: Theme.textDim
-            font.family: Theme.fontFamily
-            font.pixelSize: Theme.smallSize
         }
     }
 }

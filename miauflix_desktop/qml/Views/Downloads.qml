@@ -55,7 +55,7 @@ FocusScope {
         }
         Text {
             id: hint
-            text: "OK plays (or retries) · Right, then OK removes · whole films, within the download cache"
+            text: "OK plays (or retries) · Right, then OK removes · whole films and seasons, within the download cache"
             color: Theme.textDim
             font.family: Theme.fontFamily
             font.pixelSize: Theme.smallSize

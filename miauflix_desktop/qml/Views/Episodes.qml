@@ -1,6 +1,9 @@
 // Episodes of one season: the list on the left, the focused episode's details and known
 // sources on the right. OK or Play/Pause plays the best source; an episode without
 // sources is searched first (spinner and progress), then plays, or says none were found.
+// An episode with a saved position shows "Resume from 12:34" (what OK does) and "Start
+// over"; Right from the list reaches them, Left returns. "Download season" sits on the
+// heading's line (Up from the first episode or from Resume reaches it, Down returns).
 import QtQuick
 import "../Style"
 import "../Components"
@@ -10,17 +13,43 @@ FocusScope {
     objectName: "episodesView"
     property QtObject vm
 
+    Connections {
+        target: episodes.vm
+        // Home's "Continue watching" card, or Back from the player (autoplay may have
+        // moved on): that episode's row becomes current and holds the focus.
+        function onFocusRow(row) {
+            list.currentIndex = row
+            list.positionViewAtIndex(row, ListView.Contain)
+            if (episodes.visible)  // never take the focus from another screen
+                list.forceActiveFocus()
+        }
+    }
+
     Text {
         id: heading
         x: parent.width * 0.05
         y: parent.height * 0.05
-        width: parent.width * 0.9
+        width: parent.width * 0.9 - (seasonButton.visible ? seasonButton.width + Theme.px(32) : 0)
         text: episodes.vm ? episodes.vm.heading : ""
         color: Theme.text
         elide: Text.ElideRight
         font.family: Theme.fontFamily
         font.pixelSize: Theme.titleSize
         font.bold: true
+    }
+
+    FocusButton {
+        id: seasonButton
+        objectName: "episodeDownloadSeasonButton"
+        anchors.right: parent.right
+        anchors.rightMargin: parent.width * 0.05
+        anchors.verticalCenter: heading.verticalCenter
+        visible: episodes.vm !== null && episodes.vm.seasonDownloadText !== ""
+        text: episodes.vm ? episodes.vm.seasonDownloadText : ""
+        onActivated: episodes.vm.downloadSeason()
+        KeyNavigation.down: list
+        KeyNavigation.left: list
+        onVisibleChanged: if (!visible && activeFocus) list.forceActiveFocus()
     }
 
     ListView {
@@ -43,6 +72,14 @@ FocusScope {
         model: episodes.vm ? episodes.vm.episodes : null
         onCountChanged: if (count > 0 && currentIndex < 0) currentIndex = 0
         onCurrentIndexChanged: if (episodes.vm) episodes.vm.currentIndex = currentIndex
+        Keys.onRightPressed: (event) => {
+            if (resumeRow.visible) resumeButton.forceActiveFocus()
+            else event.accepted = false
+        }
+        Keys.onUpPressed: (event) => {
+            if (currentIndex <= 0 && seasonButton.visible) seasonButton.forceActiveFocus()
+            else event.accepted = false
+        }
         delegate: ListEntry {
             required property int index
             required property int number
@@ -54,6 +91,8 @@ FocusScope {
             text: number + ".  " + title
             detail: runtime
             focus: ListView.isCurrentItem
+            // While Resume / Start over hold the focus, the accent bar says which episode.
+            selected: ListView.isCurrentItem
             onActivated: episodes.vm.play(index)
             Keys.onPressed: (event) => {
                 if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
@@ -86,6 +125,40 @@ FocusScope {
             color: Theme.textDim
             font.family: Theme.fontFamily
             font.pixelSize: Theme.bodySize
+        }
+        Flow {
+            id: resumeRow
+            objectName: "episodeResumeRow"
+            width: parent.width  // "Start over" wraps below on a narrow window
+            visible: episodes.vm !== null && episodes.vm.resumeText !== ""
+            spacing: Theme.px(24)
+            // The buttons go with the episode: no focus left on a hidden one.
+            onVisibleChanged: if (!visible && (resumeButton.activeFocus
+                                               || startOverButton.activeFocus))
+                                  list.forceActiveFocus()
+            FocusButton {
+                id: resumeButton
+                objectName: "episodeResumeButton"
+                text: "▶  " + (episodes.vm ? episodes.vm.resumeText : "")
+                onActivated: episodes.vm.resume()
+                KeyNavigation.left: list
+                KeyNavigation.right: startOverButton
+                KeyNavigation.down: startOverButton  // wrapped below it on most windows
+                KeyNavigation.up: seasonButton.visible ? seasonButton : null
+                Keys.onPressed: (event) => {
+                    if (event.key === Qt.Key_MediaTogglePlayPause || event.key === Qt.Key_MediaPlay) {
+                        episodes.vm.resume(); event.accepted = true
+                    }
+                }
+            }
+            FocusButton {
+                id: startOverButton
+                objectName: "episodeStartOverButton"
+                text: "Start over"
+                onActivated: episodes.vm.startOver()
+                KeyNavigation.left: resumeButton
+                KeyNavigation.up: resumeButton
+            }
         }
         Text {
             objectName: "episodeOverview"
@@ -157,6 +230,16 @@ FocusScope {
                     }
                 }
             }
+        }
+        Text {
+            objectName: "episodeSeasonNotice"
+            width: parent.width
+            visible: text !== ""
+            text: episodes.vm ? episodes.vm.seasonNotice : ""
+            color: Theme.text
+            wrapMode: Text.Wrap
+            font.family: Theme.fontFamily
+            font.pixelSize: Theme.bodySize
         }
         Rectangle {
             objectName: "episodeMessageBox"

@@ -51,7 +51,11 @@ FocusScope {
             width: ListView.view.width
             focus: ListView.isCurrentItem
             savedIndex: home.positions[shelfKey] || 0
-            onActivated: (id, kind) => home.openItem(kind, id)
+            // A series' "Continue watching" card opens its episode; other cards the title.
+            onActivated: (id, kind) => {
+                if (!(home.vm && home.vm.openEpisodeCard(shelfKey, kind, id)))
+                    home.openItem(kind, id)
+            }
             onRemember: (key, index) => home.positions[key] = index
             onViewport: (focusedId, adjacentIds, visibleIds) => {
                 if (home.vm) home.vm.viewport(focusedId, adjacentIds, visibleIds)

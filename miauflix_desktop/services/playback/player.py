@@ -16,6 +16,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -87,6 +88,20 @@ _ISO639_2: dict[str, tuple[str, ...]] = {
     "ro": ("ron", "rum"), "ja": ("jpn",), "ko": ("kor",), "zh": ("zho", "chi"),
     "ar": ("ara",), "he": ("heb",), "hi": ("hin",),
 }
+
+
+@dataclass(frozen=True)
+class TrackChoice:
+    """The viewer's track choices of the current file, to carry over to the same title
+    from another source (a stall switch): track ids differ between releases, so the
+    audio and subtitle tracks are kept by language; external files by path."""
+
+    audio_language: str = ""  # "" : the language preferences decide
+    sub_language: str = ""  # an embedded subtitle track's language
+    subs_off: bool = False
+    sub_delay: float = 0.0
+    sub_files: tuple[str, ...] = ()  # external files loaded, in order
+    sub_file_selected: str = ""  # the external file shown, if one is
 
 
 def language_codes(languages: Sequence[str]) -> list[str]:
@@ -178,6 +193,8 @@ class PlayerService:
         self._loadfile_has_index = False
         # What is playing, for desktop integration (MPRIS metadata); set by load().
         self._title = ""
+        # External subtitle files loaded into the current file, in order (track_choice).
+        self._sub_files: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -289,9 +306,28 @@ class PlayerService:
         """The title given to the last load() ("" when idle or not given)."""
         return self._title
 
-    async def load(self, url: str, start: float = 0.0, title: str = "") -> None:
+    def track_choice(self) -> TrackChoice:
+        """What the viewer chose for the current file (see TrackChoice)."""
+        state = self._state
+        audio, sub = state.selected("audio"), state.selected("sub")
+        externals = [t for t in state.sub_tracks if t.external]
+        shown = ""
+        if sub is not None and sub.external and sub in externals:
+            index = externals.index(sub)
+            if index < len(self._sub_files):
+                shown = self._sub_files[index]
+        return TrackChoice(
+            audio_language=audio.language if audio is not None else "",
+            sub_language=sub.language if sub is not None and not sub.external else "",
+            subs_off=sub is None, sub_delay=state.sub_delay,
+            sub_files=tuple(self._sub_files), sub_file_selected=shown)
+
+    async def load(self, url: str, start: float = 0.0, title: str = "",
+                   keep: TrackChoice | None = None) -> None:
         """Start playing url at `start` seconds; returns once mpv accepted the command.
 
+        ``keep``: the same title from another source; the audio and subtitle languages
+        and the subtitle delay carry over (external files: ``restore_subtitles``).
         With the render API, loadfile before the render context exists makes mpv hit EOF
         at once ("No render context set"), so wait for the item first.
         """
@@ -299,6 +335,7 @@ class PlayerService:
         self._load_generation += 1
         generation = self._load_generation
         self._title = title
+        self._sub_files = []
         self._set_state(reduce(self._state, Loading(url=url, start=start)))
         if self.needs_render_context and not self.render_context_live:
             assert self._render_ready is not None
@@ -310,6 +347,8 @@ class PlayerService:
         # File-local options: a track picked in the Tracks panel (or a subtitle delay)
         # belongs to this file; the next one starts from the language preferences again.
         options = {"aid": "auto", "sid": "auto", "sub-delay": "0"}
+        if keep is not None:
+            options.update(_kept_options(keep))
         if start > 0:
             options["start"] = f"{start:.3f}"
         # mpv 0.38 added an index argument before the options.
@@ -370,6 +409,21 @@ class PlayerService:
             await self._command("sub-add", str(path), "select")
         except Exception as exc:
             raise PlaybackError(f"mpv could not load the subtitles {path}: {exc}") from exc
+        self._sub_files.append(str(path))
+
+    async def restore_subtitles(self, keep: TrackChoice) -> None:
+        """Load ``keep``'s external subtitle files into the (started) current file; the
+        one that was shown is shown again, unless subtitles were off."""
+        if self._mpv is None or self._state.idle:
+            return
+        for path in keep.sub_files:
+            flag = "select" if path == keep.sub_file_selected else "auto"
+            try:
+                await self._command("sub-add", path, flag)
+            except Exception as exc:  # the file was moved meanwhile: the film plays on
+                log.warning("could not load the subtitles %s again: %s", path, exc)
+                continue
+            self._sub_files.append(path)
 
     async def _set_property(self, name: str, value: str) -> None:
         if self._mpv is None:
@@ -383,6 +437,7 @@ class PlayerService:
         """Stop the current file (keeps mpv alive for the next one)."""
         self._load_generation += 1
         self._title = ""
+        self._sub_files = []
         if self._mpv is not None:
             try:
                 await self._command("stop")
@@ -488,6 +543,19 @@ class PlayerService:
                 callback(state)
             except Exception:
                 log.exception("player state subscriber failed")
+
+
+def _kept_options(keep: TrackChoice) -> dict[str, str]:
+    """loadfile's file-local options for a TrackChoice (alang/slang override the
+    preferences for this file only)."""
+    out = {"sub-delay": f"{keep.sub_delay:.3f}"}
+    if keep.audio_language.isalnum():
+        out["alang"] = keep.audio_language
+    if keep.subs_off:
+        out["sid"] = "no"
+    elif keep.sub_language.isalnum():
+        out["slang"] = keep.sub_language
+    return out
 
 
 def _options(options: dict[str, str]) -> str:

@@ -13,7 +13,6 @@ the raw names decoded, because libtorrent silently *sanitises* them (``..`` beco
 
 from __future__ import annotations
 
-import enum
 import logging
 import re
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from typing import Any
 
 import libtorrent as lt
 
+# RejectReason and TorrentLimits moved to core (the UI words reasons, passes limits).
+from miauflix_desktop.core.adhoc import RejectReason, TorrentLimits
 from miauflix_desktop.core.errors import TorrentError
 from miauflix_desktop.services.torrent.metainfo import key_of
 
@@ -46,18 +47,6 @@ MAX_PATH_DEPTH = 32
 _DRIVE = re.compile(r"[A-Za-z]:(?!\s)")
 
 
-class RejectReason(enum.StrEnum):
-    """Why a torrent was refused (stable codes for logs, tests and the UI)."""
-
-    MALFORMED = "malformed"
-    TOO_LARGE = "too_large"  # the metadata bytes
-    TOO_MANY_FILES = "too_many_files"
-    TOO_BIG = "too_big"  # the content's total size
-    BAD_NAME = "bad_name"  # not UTF-8, empty, control characters
-    UNSAFE_PATH = "unsafe_path"  # absolute, "..", separators inside a component
-    NO_VIDEO = "no_video"
-
-
 class TorrentRejected(TorrentError):
     """Torrent metadata that must not be stored or streamed; ``reason`` says which rule."""
 
@@ -66,16 +55,6 @@ class TorrentRejected(TorrentError):
         super().__init__(message)
         self.reason = reason
         self.info_hash = info_hash  # known once libtorrent could parse the metadata
-
-
-@dataclass(frozen=True)
-class TorrentLimits:
-    """Bounds a torrent must stay within; defaults fit any real film or season pack."""
-
-    max_metadata_bytes: int = 10 * 1024 * 1024  # .torrent / info dict bytes
-    max_total_bytes: int = 1024**4  # 1 TiB of content
-    max_files: int = 10_000
-    max_pieces: int = 2_000_000  # libtorrent's own default limit is 0x200000
 
 
 @dataclass(frozen=True)

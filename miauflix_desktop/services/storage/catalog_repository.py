@@ -15,7 +15,7 @@ to the row's own title (English as synced) and last to the original title.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
@@ -45,7 +45,9 @@ from miauflix_desktop.core.media import (
     SORT_RATING,
     SORT_TITLE,
     TV,
+    WATCHED_FRACTION,
     EpisodeItem,
+    EpisodeRef,
     Genre,
     MediaItem,
     SeasonItem,
@@ -216,6 +218,15 @@ class IncompleteShow:
     season_numbers: tuple[int, ...]
 
 
+def _naive(at: datetime | str | None) -> datetime:
+    """A stored timestamp as naive UTC, so films' and episodes' times compare."""
+    if at is None:
+        return datetime.min
+    if isinstance(at, str):  # a raw text() row: SQLite hands the stored text back
+        at = datetime.fromisoformat(at)
+    return at.astimezone(UTC).replace(tzinfo=None) if at.tzinfo else at
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -348,12 +359,35 @@ def _shelf_query(k: _Kind) -> Select[Any]:
 
 def _continue_query() -> Select[Any]:
     wp = WatchProgress
-    return (_item_columns(_MOVIE).add_columns(wp.position, wp.duration)
+    return (_item_columns(_MOVIE).add_columns(wp.position, wp.duration, wp.updated_at)
             .join(wp, wp.movie_id == Movie.id)
             .where(wp.position > 0,
                    or_(wp.duration <= 0, wp.position < wp.duration * FINISHED_FRACTION))
             .order_by(wp.updated_at.desc()).limit(bindparam("limit")))
 
+
+# Episodes watched lately, newest first (the latest one per series is what counts).
+# Bounded: a series shows once, so a few hundred rows cover far more series than a shelf.
+_RECENT_EPISODES = text("""
+    SELECT p.episode_id, p.position, p.duration, p.updated_at, s.tvshow_id,
+           s.season_number, e.episode_number, e.name
+    FROM episode_progress AS p
+    JOIN episode AS e ON e.id = p.episode_id
+    JOIN season AS s ON s.id = e.season_id
+    ORDER BY p.updated_at DESC LIMIT 400
+""")
+# The episode after (season, number) of a series: the next of its season, else the first
+# of a later one; specials (season 0) are never next. Its own saved progress, if any.
+_NEXT_EPISODE = text("""
+    SELECT e.id, s.season_number, e.episode_number, e.name, e.air_date,
+           p.position, p.duration
+    FROM episode AS e JOIN season AS s ON s.id = e.season_id
+    LEFT JOIN episode_progress AS p ON p.episode_id = e.id
+    WHERE s.tvshow_id = :show AND s.season_number > 0
+      AND (s.season_number > :season
+           OR (s.season_number = :season AND e.episode_number > :number))
+    ORDER BY s.season_number, e.episode_number LIMIT 1
+""")
 
 # Hot reads built once: SQLAlchemy then finds the compiled form in its cache at once.
 _SHELF = {MOVIE: _shelf_query(_MOVIE), TV: _shelf_query(_TV)}
@@ -731,12 +765,63 @@ class CatalogRepository:
 
     def continue_watching(self, limit: int = 20,
                           language: str = DEFAULT_LANGUAGE) -> list[MediaItem]:
-        """Films started and not finished, most recently watched first (progress 0-1)."""
+        """Films and series to go on with, most recently watched first (progress 0-1).
+
+        Films: started and not finished. Series: the episode watched last, when it is
+        unfinished; when it was watched (>= WATCHED_FRACTION), the episode after it
+        ("Next up", like Jellyfin's), unless the series has no aired episode left. A
+        series' item carries that episode (``MediaItem.episode``) and says it in its
+        title ("Harbor Lights · S01E03"), the one line a card shows.
+        """
         with self._db.engine.connect() as conn:
             rows = conn.execute(_CONTINUE, {"limit": limit}).all()
             progress = {r.id: (r.position / r.duration if r.duration > 0 else None)
                         for r in rows}
-            return self._items(conn, _MOVIE, rows, language, progress)
+            films = self._items(conn, _MOVIE, rows, language, progress)
+            when = {r.id: _naive(r.updated_at) for r in rows}
+            dated = [(when[i.id], i) for i in films]
+            dated += self._continue_series(conn, limit, language)
+        dated.sort(key=lambda pair: pair[0], reverse=True)
+        return [item for _, item in dated[:limit]]
+
+    def _continue_series(self, conn: Connection, limit: int,
+                         language: str) -> list[tuple[datetime, MediaItem]]:
+        latest: dict[int, Row[Any]] = {}
+        for r in conn.execute(_RECENT_EPISODES).all():
+            # Opened and left before the first frame (position 0) is not watching it.
+            if r.position > 0 and r.tvshow_id not in latest:
+                latest[r.tvshow_id] = r
+            if len(latest) >= limit:
+                break
+        today = date.today().isoformat()
+        chosen: dict[int, tuple[datetime, EpisodeRef, float | None]] = {}
+        for show_id, r in latest.items():
+            if r.duration <= 0 or r.position < r.duration * WATCHED_FRACTION:
+                ref = EpisodeRef(r.episode_id, r.season_number, r.episode_number, r.name)
+                done = r.position / r.duration if r.duration > 0 else None
+                chosen[show_id] = (_naive(r.updated_at), ref, done)
+                continue
+            nxt = conn.execute(_NEXT_EPISODE, {"show": show_id, "season": r.season_number,
+                                               "number": r.episode_number}).first()
+            if nxt is None or (nxt.air_date and nxt.air_date > today):
+                continue  # caught up: nothing aired after the last watched episode
+            done = None
+            if nxt.position and nxt.duration and nxt.position < nxt.duration * WATCHED_FRACTION:
+                done = nxt.position / nxt.duration  # started earlier, out of order
+            chosen[show_id] = (_naive(r.updated_at),
+                               EpisodeRef(nxt.id, nxt.season_number, nxt.episode_number,
+                                          nxt.name), done)
+        if not chosen:
+            return []
+        shows = conn.execute(_BY_IDS[TV], {"ids": list(chosen)}).all()
+        out = []
+        for show in self._items(conn, _TV, shows, language):
+            at, ref, done = chosen[show.id]
+            if done is not None:
+                done = min(max(done, 0.0), 1.0)
+            out.append((at, replace(show, title=f"{show.title} · {ref.code}", episode=ref,
+                                    progress=done)))
+        return out
 
     def browse(self, kind: str, genre_id: int | None = None, sort: str = SORT_POPULAR,
                offset: int = 0, limit: int = 40,

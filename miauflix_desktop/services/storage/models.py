@@ -641,3 +641,29 @@ class EpisodeProgress(Base):
     duration: Mapped[float] = mapped_column(Float, default=0.0)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class SeasonDownload(Timestamped, Base):
+    """A torrent downloaded for a season the user marked "download for later" (migration
+    0009; services/downloads.py). A season pack is one row for all its episodes."""
+
+    __tablename__ = "season_download"
+    __table_args__ = (
+        UniqueConstraint("tvshow_id", "season_number", "episode_source_id",
+                         name="uq_season_download_source"),
+        Index("idx_season_download_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tvshow_id: Mapped[int] = mapped_column(ForeignKey("tvshow.id", ondelete="CASCADE"))
+    season_number: Mapped[int] = mapped_column(Integer)
+    # SET NULL: a source dropped by a resync leaves the row (shown as failed).
+    episode_source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("episode_source.id", ondelete="SET NULL"), nullable=True)
+    # The episode numbers this torrent was chosen for, "1,2,3".
+    episodes: Mapped[str] = mapped_column(String(512), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    size: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)

@@ -522,6 +522,27 @@ class EpisodeSourceRepository:
             row.position = position
             row.duration = duration
 
+    def season_episode_numbers(self, show_id: int, season: int) -> list[int]:
+        """The season's episode numbers in order (what downloading it covers)."""
+        with self._db.session() as s:
+            return list(s.scalars(
+                select(Episode.episode_number).join(Season, Episode.season_id == Season.id)
+                .where(Season.tvshow_id == show_id, Season.season_number == season)
+                .order_by(Episode.episode_number)))
+
+    def source(self, source_id: int) -> EpisodeSourceRecord | None:
+        """One source by id (no particular episode: file_index None)."""
+        with self._db.session() as s:
+            src = s.get(EpisodeSource, source_id)
+            return _episode_record(src, None) if src is not None else None
+
+    def forget_progress(self, episode_id: int) -> None:
+        """"Start over": the episode's next open starts at 0."""
+        with self._db.session() as s, s.begin():
+            row = s.get(EpisodeProgress, episode_id)
+            if row is not None:
+                s.delete(row)
+
 
 def _candidate_order(record: EpisodeSourceRecord) -> tuple[bool, int, bool, int]:
     # Score first: availability dominates it, and a well-seeded pack should beat a

@@ -33,23 +33,31 @@ from miauflix_desktop.services.storage.source_repository import (
     EpisodeSourceRepository,
     EpisodeToSearch,
 )
+from miauflix_desktop.services.streaming.opening import SharedOpens
 from miauflix_desktop.services.streaming.service import (
     PROVIDER_NAMES,
+    SWITCH_OPEN_TIMEOUT_S,
     VIDEO_EXTENSIONS,
     OpenFile,
     StreamService,
+    check_alive,
     content_type_for,
-    file_status,
+    drop_unanswered,
     quality_lines,
     resume_start,
+    status_with_failure,
 )
 from miauflix_desktop.services.streaming.tokens import TokenSigner
 from miauflix_desktop.services.torrent.session import TorrentEngine, TorrentSpec
-from miauflix_desktop.services.torrent.torrent import FileEntry, TorrentMeta
+from miauflix_desktop.services.torrent.torrent import FileEntry, Torrent, TorrentMeta
 
 log = logging.getLogger(__name__)
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
+PreferSource = Callable[[int, int, int], int | None]
+# The next episode is prefetched ~60 s before the end: an open that takes longer than
+# this is reported as failed (the countdown then says the next one has no source yet).
+PREFETCH_TIMEOUT_S = 45.0
 DiscoverEpisode = Callable[[int, Callable[[str], None]], Awaitable[int]]
 
 
@@ -106,18 +114,26 @@ class EpisodeStreams:
         self._peer_hints = peer_hints or (lambda _h: ())
         self._discover = discover
         self._max_lines = quality_lines(quality)
+        # (show id, season, episode) -> the source downloaded for it (DownloadsService):
+        # what plays first, from disk, with no peers needed.
+        self._prefer: PreferSource = lambda _show, _season, _episode: None
         self._open: dict[tuple[int, int], OpenFile] = {}
         self._playing: dict[int, OpenFile] = {}  # episode media id -> what open handed out
         # Per episode media id while it plays: the source in use and the ones that
         # stalled this session (a switch skips them).
         self._using: dict[int, int] = {}
         self._failed: dict[int, set[int]] = {}
-        self._lock = asyncio.Lock()
+        # Opens in progress, one per (source id, file index), never under a lock: a
+        # magnet without seeds must not hold up the stream route (see opening.py).
+        self._opens: SharedOpens[tuple[int, int], OpenFile] = SharedOpens("episode-open")
+        self._metas: SharedOpens[int, TorrentMeta] = SharedOpens("episode-meta")
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
+        self._opens.cancel_all()
+        self._metas.cancel_all()
         self._open.clear()
         self._playing.clear()
 
@@ -140,6 +156,64 @@ class EpisodeStreams:
     async def next_episode(self, episode_id: int) -> EpisodeRef | None:
         nxt = await asyncio.to_thread(self._repo.next_episode, episode_id)
         return _ref(nxt) if nxt is not None else None
+
+    async def episode_ref(self, episode_id: int) -> EpisodeRef | None:
+        ep = await asyncio.to_thread(self._repo.episode, episode_id)
+        return _ref(ep) if ep is not None else None
+
+    async def episode_resume_point(self, episode_id: int) -> float | None:
+        saved = await asyncio.to_thread(self._repo.progress, episode_id)
+        # The rule open_episode() starts by, so the button never promises what OK won't do.
+        start = resume_start(*saved) if saved else 0.0
+        return start if start > 0 else None
+
+    async def episode_start_over(self, episode_id: int) -> None:
+        await asyncio.to_thread(self._repo.forget_progress, episode_id)
+
+    # -- downloads ------------------------------------------------------------------
+
+    def prefer_sources(self, prefer: PreferSource) -> None:
+        """Play an episode from its downloaded source when there is one."""
+        self._prefer = prefer
+
+    async def season_sources(self, show_id: int, season: int
+                             ) -> tuple[list[tuple[EpisodeSourceRecord, tuple[int, ...]]],
+                                        list[int]]:
+        """What downloading a season takes: each episode's best source (the one Play
+        would pick), grouped so a season pack holding several episodes comes once with
+        all of them; and the episode numbers no source is known for yet."""
+        numbers = await asyncio.to_thread(self._repo.season_episode_numbers, show_id, season)
+        picked: dict[int, tuple[EpisodeSourceRecord, list[int]]] = {}
+        missing: list[int] = []
+        for number in numbers:
+            records = await asyncio.to_thread(self._repo.sources_for, show_id, season, number)
+            best = self._pick(records)
+            if best is None:
+                missing.append(number)
+                continue
+            picked.setdefault(best.id, (best, []))[1].append(number)
+        return [(record, tuple(eps)) for record, eps in picked.values()], missing
+
+    async def open_download(self, source_id: int) -> Torrent:
+        """Add an episode source's torrent for a download (with the peer hints streaming
+        uses); returns once its metadata is known."""
+        record = await asyncio.to_thread(self._repo.source, source_id)
+        if record is None:
+            raise StreamError("The source of this download is gone.")
+        spec = TorrentSpec(torrent_bytes=record.torrent,
+                           magnet=None if record.torrent else record.magnet_link,
+                           peers=self._peer_hints(record.hash))
+        try:
+            torrent = await self._engine.add(spec)
+            meta = await torrent.metadata()
+        except TorrentError as exc:
+            raise StreamError(f"The source cannot be opened: {exc}") from exc
+        if record.season_pack and not record.files_mapped:
+            # Which episodes the pack really holds: season_sources() counts on it now
+            # (a pack listed for a whole season may lack some episodes).
+            await asyncio.to_thread(self._repo.save_file_map, record.id,
+                                    map_episode_files(meta))
+        return torrent
 
     # -- playing --------------------------------------------------------------------
 
@@ -181,12 +255,23 @@ class EpisodeStreams:
         for record in records:
             if record.id in failed:
                 continue
+            # As for films: a candidate whose metadata never comes (a magnet without
+            # seeds) is given up after SWITCH_OPEN_TIMEOUT_S, not waited on forever.
+            before = self._engine.get(record.hash) is not None
             try:
-                opened = await self._open_record(record, ep.season, ep.episode)
-            except StreamError as exc:
+                opened = await asyncio.wait_for(
+                    self._open_record(record, ep.season, ep.episode), SWITCH_OPEN_TIMEOUT_S)
+            except (StreamError, TimeoutError) as exc:
                 log.info("episode %s: source %s cannot be opened: %s", episode_id,
-                         record.id, exc)
+                         record.id, exc or "metadata timed out")
                 failed.add(record.id)
+                if (isinstance(exc, TimeoutError) and not before
+                        and not self._metas.running(record.id)
+                        and (record.file_index is None
+                             or not self._opens.running((record.id, record.file_index)))):
+                    await drop_unanswered(
+                        self._engine, record.hash, self._films.is_kept,
+                        {o.torrent.info_hash for o in self._playing.values()})
                 continue
             self._playing[media_id] = opened
             self._using[media_id] = record.id
@@ -214,7 +299,9 @@ class EpisodeStreams:
                 record = await self._choose(ep, None)
             if record is None:
                 return False
-            opened = await self._open_record(record, ep.season, ep.episode)
+            # Before the end of the episode, or autoplay would wait on it anyway.
+            opened = await asyncio.wait_for(
+                self._open_record(record, ep.season, ep.episode), PREFETCH_TIMEOUT_S)
             reader = opened.reader()
             try:
                 await reader.read(0, 1)
@@ -239,7 +326,8 @@ class EpisodeStreams:
         if episode_of(media_id) is None:
             return await self._films.stream_status(media_id)
         opened = self._playing.get(media_id)
-        return file_status(opened) if opened is not None else None
+        # Removed, disk full: the same error the film path reports (not a stall).
+        return status_with_failure(self._engine, opened) if opened is not None else None
 
     async def resolve(self, token: str) -> OpenFile:
         """The stream server's resolver: episode tokens here, film tokens to films."""
@@ -252,7 +340,7 @@ class EpisodeStreams:
                                           ep.episode) if ep is not None else None)
         if record is None or ep is None or record.show_id != ep.show_id:
             raise TokenError("token names a source of another episode")
-        return await self._open_file(record, claim.file_index)
+        return check_alive(self._engine, await self._open_file(record, claim.file_index))
 
     # -- internals ------------------------------------------------------------------
 
@@ -262,6 +350,12 @@ class EpisodeStreams:
                                           ep.episode)
         if source_id is not None:
             return next((r for r in records if r.id == source_id), None)
+        preferred = self._prefer(ep.show_id, ep.season, ep.episode)
+        downloaded = next((r for r in records if r.id == preferred), None)
+        return downloaded if downloaded is not None else self._pick(records)
+
+    def _pick(self, records: list[EpisodeSourceRecord]) -> EpisodeSourceRecord | None:
+        """The best source under the quality setting (else the best there is)."""
         if not records or self._max_lines is None:
             return records[0] if records else None
         fitting = [r for r in records
@@ -290,6 +384,9 @@ class EpisodeStreams:
         return await self._open_file(record, index)
 
     async def _metadata(self, record: EpisodeSourceRecord) -> TorrentMeta:
+        return await self._metas.run(record.id, lambda: self._add_for_meta(record))
+
+    async def _add_for_meta(self, record: EpisodeSourceRecord) -> TorrentMeta:
         spec = TorrentSpec(torrent_bytes=record.torrent,
                            magnet=None if record.torrent else record.magnet_link,
                            peers=self._peer_hints(record.hash))
@@ -300,28 +397,30 @@ class EpisodeStreams:
             raise StreamError(f"The source cannot be opened: {exc}") from exc
 
     async def _open_file(self, record: EpisodeSourceRecord, file_index: int) -> OpenFile:
-        async with self._lock:
-            key = (record.id, file_index)
-            cached = self._open.get(key)
-            if cached is not None:
-                if self._engine.get(cached.torrent.info_hash) is cached.torrent:
-                    return cached
-                del self._open[key]  # evicted or removed meanwhile: add it again
-            spec = TorrentSpec(torrent_bytes=record.torrent,
-                               magnet=None if record.torrent else record.magnet_link,
-                               peers=self._peer_hints(record.hash))
-            try:
-                torrent = await self._engine.add(spec)
-                meta = await torrent.metadata()
-            except TorrentError as exc:
-                raise StreamError(f"The source cannot be opened: {exc}") from exc
-            entry = next((f for f in meta.files if f.index == file_index), None)
-            if entry is None:
-                raise StreamError("The episode's file is not in the torrent.")
-            name = PurePosixPath(entry.path).name
-            opened = OpenFile(torrent, entry.index, entry.size, name, content_type_for(name))
-            self._open[key] = opened
-            return opened
+        key = (record.id, file_index)
+        cached = self._open.get(key)
+        if cached is not None:
+            if self._engine.get(cached.torrent.info_hash) is cached.torrent:
+                return cached
+            del self._open[key]  # evicted or removed meanwhile: add it again
+        return await self._opens.run(key, lambda: self._add_file(record, file_index))
+
+    async def _add_file(self, record: EpisodeSourceRecord, file_index: int) -> OpenFile:
+        spec = TorrentSpec(torrent_bytes=record.torrent,
+                           magnet=None if record.torrent else record.magnet_link,
+                           peers=self._peer_hints(record.hash))
+        try:
+            torrent = await self._engine.add(spec)
+            meta = await torrent.metadata()
+        except TorrentError as exc:
+            raise StreamError(f"The source cannot be opened: {exc}") from exc
+        entry = next((f for f in meta.files if f.index == file_index), None)
+        if entry is None:
+            raise StreamError("The episode's file is not in the torrent.")
+        name = PurePosixPath(entry.path).name
+        opened = OpenFile(torrent, entry.index, entry.size, name, content_type_for(name))
+        self._open[(record.id, file_index)] = opened
+        return opened
 
 
 def _ref(ep: EpisodeToSearch) -> EpisodeRef:

@@ -19,6 +19,7 @@ from miauflix_desktop.core.preload import WarmResult
 from miauflix_desktop.services.sources.profiles import PC_PROFILE, basic_tv, samsung_tv
 from miauflix_desktop.services.sources.types import TargetProfile
 from miauflix_desktop.services.storage.repositories import MovieRepository, SourceRecord
+from miauflix_desktop.services.streaming.opening import SharedOpens
 from miauflix_desktop.services.streaming.tokens import DEFAULT_TARGET, StreamClaim, TokenSigner
 from miauflix_desktop.services.torrent.priorities import DEFAULT_PRIORITY, pieces_for_range
 from miauflix_desktop.services.torrent.reader import FileReader
@@ -49,6 +50,12 @@ HEVC_NAMES = frozenset({"x265", "h265", "h.265", "hevc"})
 # A switch must not leave the viewer waiting forever on a source whose metadata never
 # comes (a magnet without peers): give up on it after this long and try the next.
 SWITCH_OPEN_TIMEOUT_S = 20.0
+# A download (open_source) waits this long for a magnet's metadata before it is reported
+# as failed: long, a cold swarm may take minutes, but not forever.
+OPEN_SOURCE_TIMEOUT_S = 180.0
+# prepare() (the Details screen's warm-up) gives up after this long: it only saves time.
+PREPARE_TIMEOUT_S = 30.0
+NO_ANSWER_TEXT = "The source did not answer: no peer sent its file list."
 REMOVED_TEXT = "The torrent of this film was removed while it played."
 
 PeerHints = Callable[[str], tuple[tuple[str, int], ...]]
@@ -118,7 +125,15 @@ class StreamService:
         # Per media id while it plays: the target it plays on, the source in use and the
         # sources that failed (stalled, no video) this session, so a switch skips them.
         self._sessions: dict[int, _PlaySession] = {}
-        self._lock = asyncio.Lock()
+        # Opens in progress (add + metadata), one per (source id, file index), never
+        # under a lock: see _open_source.
+        self._opens: SharedOpens[tuple[int, int | None], OpenFile] = SharedOpens("open")
+        # Torrents kept on disk (downloads for later, TorrentCache.is_kept): a stall
+        # switch never pauses one, and the preload never treats one as its own.
+        self._kept: Callable[[str], bool] = lambda _h: False
+        # Info hashes open_source() handed to a download (or Play) while a warm-up
+        # waited: never marked preload-only afterwards.
+        self._claimed: set[str] = set()
         # Torrents added by the viewport preload (warm) and not played since: only their
         # warmed pieces are wanted. open() claims them back (spec: to resume one the
         # seeding policy paused). Info hash -> spec.
@@ -129,6 +144,7 @@ class StreamService:
         return None
 
     async def stop(self) -> None:
+        self._opens.cancel_all()
         self._open.clear()
         self._playing.clear()
         self._sessions.clear()
@@ -179,6 +195,7 @@ class StreamService:
         self._sessions[media_id] = session
         await self._wake(source, opened)
         await self._claim_warm(opened)
+        set_bitrate(opened, movie.runtime)
         self._playing[media_id] = opened
         token = self._signer.issue(media_id, source.id, opened.file_index, self._ttl,
                                    target=profile.name)
@@ -214,8 +231,7 @@ class StreamService:
                 return None, None
             try:
                 if skip_errors:
-                    opened = await asyncio.wait_for(self._open_source(source.id),
-                                                    SWITCH_OPEN_TIMEOUT_S)
+                    opened = await self._open_in_time(source.id, source.hash)
                 else:
                     opened = await self._open_source(source.id)
             except NoVideoError as exc:
@@ -233,6 +249,22 @@ class StreamService:
                 return source, opened
             session.failed.add(source.id)
             session.last_error = NO_VIDEO_TEXT
+
+    async def _open_in_time(self, source_id: int, info_hash: str) -> OpenFile:
+        """_open_source within SWITCH_OPEN_TIMEOUT_S; on a timeout the torrent this
+        added (a magnet with no seed) is removed again, so it does not go on
+        downloading a film nobody watches."""
+        before = self._engine.get(info_hash) is not None
+        try:
+            return await asyncio.wait_for(self._open_source(source_id), SWITCH_OPEN_TIMEOUT_S)
+        except TimeoutError:
+            if not before and not self._opens.running((source_id, None)):
+                await drop_unanswered(self._engine, info_hash, self._kept,
+                                      self._playing_hashes())
+            raise
+
+    def _playing_hashes(self) -> set[str]:
+        return {o.torrent.info_hash for o in self._playing.values()}
 
     async def switch_source(self, media_id: int, position: float) -> PlayTarget | None:
         """Give up the source media_id plays from (it stalled) and stream the next best
@@ -277,10 +309,22 @@ class StreamService:
         something else plays it); playing it again resumes it."""
         if any(o.torrent is old.torrent for o in self._playing.values()):
             return
+        if self._kept(old.torrent.info_hash):
+            # A download for later (Play prefers it): it must go on downloading.
+            return
         try:
             self._engine.stop_seeding(old.torrent.info_hash)
         except Exception as exc:  # a stalled torrent left running only costs bandwidth
             log.info("could not pause %s: %s", old.torrent.info_hash, exc)
+
+    def keep_check(self, is_kept: Callable[[str], bool]) -> None:
+        """``is_kept(info_hash)``: a torrent kept on disk (a download for later), which
+        a stall switch never pauses and the preload never takes as its own."""
+        self._kept = is_kept
+
+    def is_kept(self, info_hash: str) -> bool:
+        """True for a torrent kept on disk (see keep_check)."""
+        return self._kept(info_hash.lower())
 
     def prefer_sources(self, preferred: Callable[[int], int | None]) -> None:
         """Play picks ``preferred(media_id)`` (a source id, or None) over the best one."""
@@ -291,8 +335,18 @@ class StreamService:
         return await self._choose(media_id)
 
     async def open_source(self, source_id: int) -> OpenFile:
-        """Add a source's torrent (with the same peer hints as Play) and its metadata."""
-        opened = await self._open_source(source_id)
+        """Add a source's torrent (with the same peer hints as Play) and its metadata;
+        StreamError (NO_ANSWER_TEXT) when no peer sends the metadata in
+        OPEN_SOURCE_TIMEOUT_S (the torrent stays added: a kept one goes on trying)."""
+        try:
+            opened = await asyncio.wait_for(self._open_source(source_id),
+                                            OPEN_SOURCE_TIMEOUT_S)
+        except TimeoutError:
+            raise StreamError(NO_ANSWER_TEXT) from None
+        source = await asyncio.to_thread(self._movies.get_source, source_id)
+        if source is not None:
+            await self._wake(source, opened)  # paused unfinished (a stall switch): resume
+        self._claimed.add(opened.torrent.info_hash)
         await self._claim_warm(opened)
         return opened
 
@@ -304,19 +358,22 @@ class StreamService:
         while the viewer reads the Details screen takes it off the Play path.
         """
         try:
-            source = await self._choose(media_id)
-            if source is None:
-                return
-            opened = await self._open_source(source.id)
-            reader = opened.reader()
-            try:
-                await reader.read(0, 1)
-            finally:
-                reader.close()
+            await asyncio.wait_for(self._prepare(media_id), PREPARE_TIMEOUT_S)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a failed warm-up only costs speed; Play reports errors
             log.info("could not prepare media %s: %s", media_id, exc)
+
+    async def _prepare(self, media_id: int) -> None:
+        source = await self._choose(media_id)
+        if source is None:
+            return
+        opened = await self._open_source(source.id)
+        reader = opened.reader()
+        try:
+            await reader.read(0, 1)
+        finally:
+            reader.close()
 
     # ------------------------------------- viewport preload (services/preload.py)
 
@@ -341,6 +398,9 @@ class StreamService:
             # fetches the .torrent (dataFileSearch); the preload tries again later.
             return WarmResult(media_id, source.id)
         before = {t.info_hash for t in self._engine.torrents()}
+        # A claim only matters while its torrent is in the engine: one removed since
+        # (an unmarked download) may be preloaded like any other.
+        self._claimed &= before
         # Resume data: a torrent from an earlier run (played then), never "preload only".
         known = self._engine.resume_path(source.hash).exists()
         opened = await self._open_source(source.id)
@@ -348,7 +408,10 @@ class StreamService:
         key = torrent.info_hash
         known = known or self._engine.resume_path(key).exists()
         # Not when Play opened it while this call waited for the add: it is being played.
-        if (key not in before and not known
+        # Nor when a download claimed it (open_source) or keeps it: release_warm would
+        # delete its files.
+        if (key not in before and not known and key not in self._claimed
+                and not self._kept(key)
                 and all(o.torrent is not torrent for o in self._playing.values())):
             self._warm_only[key] = TorrentSpec(torrent_bytes=source.torrent,
                                                peers=self._peer_hints(source.hash))
@@ -400,6 +463,9 @@ class StreamService:
         """Remove a preloaded torrent nobody played, with its files. False when it was
         played (claimed) meanwhile or is being read."""
         key = info_hash.lower()
+        if key in self._warm_only and (self._kept(key) or key in self._claimed):
+            del self._warm_only[key]  # a download took it over: never delete its files
+            return False
         if (key not in self._warm_only or key in self._warm_readers
                 or self._engine.is_streaming(key)):
             return False
@@ -426,51 +492,56 @@ class StreamService:
         opened = self._playing.get(media_id)
         if opened is None:
             return None
-        status = file_status(opened)
-        info_hash = opened.torrent.info_hash
-        failure = self._engine.failure(info_hash)
-        if failure is None and self._engine.get(info_hash) is not opened.torrent:
-            failure = REMOVED_TEXT
-        return replace(status, error=failure) if failure else status
+        return status_with_failure(self._engine, opened)
 
     async def _open_source(self, source_id: int, file_index: int | None = None) -> OpenFile:
-        async with self._lock:
-            key_any = next((k for k in self._open if k[0] == source_id
-                            and (file_index is None or k[1] == file_index)), None)
-            if key_any is not None:
-                cached = self._open[key_any]
-                # The cache may have evicted it (or the seeding policy removed it): a dead
-                # torrent would fail every read, so add it again below.
-                if self._engine.get(cached.torrent.info_hash) is cached.torrent:
-                    return cached
-                del self._open[key_any]
-            source = await asyncio.to_thread(self._movies.get_source, source_id)
-            if source is None:
-                raise StreamError("This source no longer exists.")
-            spec = TorrentSpec(torrent_bytes=source.torrent,
-                               magnet=None if source.torrent else source.magnet_link,
-                               peers=self._peer_hints(source.hash))
-            try:
-                torrent = await self._engine.add(spec)
-                meta = await torrent.metadata()
-            except TorrentError as exc:
-                raise StreamError(f"The source cannot be opened: {exc}") from exc
-            if file_index is None:
-                # Only a video will do: the largest other file (an .iso, a .rar, a
-                # sample-less .nfo pack) would reach the player as garbage.
-                videos = [f for f in meta.files if _ext(f.path) in VIDEO_EXTENSIONS]
-                if not videos:
-                    raise NoVideoError(NO_VIDEO_TEXT)
-                chosen = max(videos, key=lambda f: f.size)
-            else:
-                matches = [f for f in meta.files if f.index == file_index]
-                if not matches:
-                    raise StreamError("The token names a file that is not in the torrent.")
-                chosen = matches[0]
-            name = chosen.path.rsplit("/", 1)[-1]
-            opened = OpenFile(torrent, chosen.index, chosen.size, name, content_type_for(name))
-            self._open[(source_id, chosen.index)] = opened
-            return opened
+        """The open file of a source (``file_index`` None: its main video), cached.
+
+        Adding the torrent and awaiting its metadata runs outside any lock, shared by
+        every caller asking for the same (source, file) at once: a magnet without seeds
+        (a switch candidate, a download, a warm-up) never holds up a stream of another
+        source. No await between the cache lookup and the in-flight lookup, so two
+        callers cannot both start the work."""
+        key_any = next((k for k in self._open if k[0] == source_id
+                        and (file_index is None or k[1] == file_index)), None)
+        if key_any is not None:
+            cached = self._open[key_any]
+            # The cache may have evicted it (or the seeding policy removed it): a dead
+            # torrent would fail every read, so add it again below.
+            if self._engine.get(cached.torrent.info_hash) is cached.torrent:
+                return cached
+            del self._open[key_any]
+        return await self._opens.run((source_id, file_index),
+                                     lambda: self._add_and_open(source_id, file_index))
+
+    async def _add_and_open(self, source_id: int, file_index: int | None) -> OpenFile:
+        source = await asyncio.to_thread(self._movies.get_source, source_id)
+        if source is None:
+            raise StreamError("This source no longer exists.")
+        spec = TorrentSpec(torrent_bytes=source.torrent,
+                           magnet=None if source.torrent else source.magnet_link,
+                           peers=self._peer_hints(source.hash))
+        try:
+            torrent = await self._engine.add(spec)
+            meta = await torrent.metadata()
+        except TorrentError as exc:
+            raise StreamError(f"The source cannot be opened: {exc}") from exc
+        if file_index is None:
+            # Only a video will do: the largest other file (an .iso, a .rar, a
+            # sample-less .nfo pack) would reach the player as garbage.
+            videos = [f for f in meta.files if _ext(f.path) in VIDEO_EXTENSIONS]
+            if not videos:
+                raise NoVideoError(NO_VIDEO_TEXT)
+            chosen = max(videos, key=lambda f: f.size)
+        else:
+            matches = [f for f in meta.files if f.index == file_index]
+            if not matches:
+                raise StreamError("The token names a file that is not in the torrent.")
+            chosen = matches[0]
+        name = chosen.path.rsplit("/", 1)[-1]
+        opened = OpenFile(torrent, chosen.index, chosen.size, name, content_type_for(name))
+        self._open[(source_id, chosen.index)] = opened
+        return opened
 
     async def resolve(self, token: str) -> OpenFile:
         """Verify a token and return the file it grants; TokenError for anything forged."""
@@ -478,12 +549,8 @@ class StreamService:
         source = await asyncio.to_thread(self._movies.get_source, claim.source_id)
         if source is None or source.movie_id != claim.media_id:
             raise TokenError("token names a source of another film")
-        opened = await self._open_source(claim.source_id, claim.file_index)
-        failure = self._engine.failure(opened.torrent.info_hash)
-        if failure:
-            # Stopped by libtorrent (disk full): a new request would wait forever.
-            raise StreamError(failure)
-        return opened
+        return check_alive(self._engine,
+                           await self._open_source(claim.source_id, claim.file_index))
 
     def issue_token(self, media_id: int, source_id: int, file_index: int) -> str:
         return self._signer.issue(media_id, source_id, file_index, self._ttl)
@@ -550,6 +617,55 @@ def switch_label(record: SourceRecord) -> str:
     what = " · ".join(p for p in (record.quality or "", record.video_codec or "") if p)
     provider = PROVIDER_NAMES.get(record.source, record.source)
     return f"{what} from {provider}" if what else f"a source from {provider}"
+
+
+def stream_failure(engine: TorrentEngine, opened: OpenFile) -> str | None:
+    """Why the torrent of a playing file has stopped for good (libtorrent's error:
+    disk full, ...; or it was removed), None while it runs."""
+    info_hash = opened.torrent.info_hash
+    failure = engine.failure(info_hash)
+    if failure is None and engine.get(info_hash) is not opened.torrent:
+        failure = REMOVED_TEXT
+    return failure
+
+
+def status_with_failure(engine: TorrentEngine, opened: OpenFile) -> StreamStatus:
+    """file_status, with ``error`` set when the torrent has stopped for good."""
+    status = file_status(opened)
+    failure = stream_failure(engine, opened)
+    return replace(status, error=failure) if failure else status
+
+
+def check_alive(engine: TorrentEngine, opened: OpenFile) -> OpenFile:
+    """``opened``, or StreamError when libtorrent stopped its torrent (disk full): a new
+    request would wait forever (the route answers 503 with the reason)."""
+    failure = engine.failure(opened.torrent.info_hash)
+    if failure:
+        raise StreamError(failure)
+    return opened
+
+
+async def drop_unanswered(engine: TorrentEngine, info_hash: str,
+                          is_kept: Callable[[str], bool], playing: Collection[str]) -> None:
+    """Remove a torrent a switch added whose metadata never came (no seed), unless it is
+    kept (a download), played or read meanwhile: at normal priorities it would download a
+    whole film nobody watches once a peer shows up."""
+    key = info_hash.lower()
+    if (engine.get(key) is None or is_kept(key) or key in playing
+            or engine.is_streaming(key)):
+        return
+    log.info("removing %s: its metadata did not come in time", key)
+    try:
+        await engine.remove(key)
+    except Exception as exc:  # left behind, it only costs bandwidth
+        log.info("could not remove %s: %s", key, exc)
+
+
+def set_bitrate(opened: OpenFile, runtime_minutes: int | None) -> None:
+    """Tell the torrent the file's average bitrate (size / duration), so its readers size
+    their deadline window in seconds of playback rather than a fixed byte count."""
+    if runtime_minutes and runtime_minutes > 0 and opened.size > 0:
+        opened.torrent.set_bitrate(opened.file_index, opened.size / (runtime_minutes * 60))
 
 
 def file_status(opened: OpenFile) -> StreamStatus:

@@ -214,9 +214,14 @@ class OpenSubtitlesClient:
             timeout=timeout_s, follow_redirects=True,
             headers={"Api-Key": api_key, "User-Agent": user_agent,
                      "Accept": "application/json"})
+        # The file itself comes from whatever host the download answer names (a CDN):
+        # fetched by a client that never carries the API key, so no other host sees it.
+        self._files = httpx.AsyncClient(timeout=timeout_s, follow_redirects=True,
+                                        headers={"User-Agent": user_agent})
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._files.aclose()
 
     async def search(self, *, imdb_id: str | None = None, tmdb_id: int | None = None,
                      languages: Sequence[str] = (), moviehash: str | None = None,
@@ -254,6 +259,14 @@ class OpenSubtitlesClient:
         data = await self._request("GET", "/subtitles", params=dict(sorted(params.items())))
         return rank(parse_search(data), [lang.strip().lower() for lang in languages])
 
+    async def check_key(self) -> None:
+        """One cheap authenticated call (the subtitle formats list, no download quota
+        used): returns when the API accepts the key, raises OpenSubtitlesAuthError when
+        it rejects it and OpenSubtitlesUnavailable when it cannot be asked."""
+        data = await self._request("GET", "/infos/formats")
+        if not isinstance(data, dict) or "data" not in data:
+            raise OpenSubtitlesBadResponse("formats answer has no data")
+
     async def download(self, file_id: int, dest_dir: Path) -> Path:
         """Ask for a download link, fetch the file into dest_dir and return its path."""
         data = await self._request("POST", "/download", json={"file_id": int(file_id)})
@@ -277,8 +290,12 @@ class OpenSubtitlesClient:
         return path
 
     async def _fetch_file(self, link: str) -> bytes:
+        # https only, except from the API's own host (a local fake API in tests is http).
+        url = httpx.URL(link)
+        if url.scheme != "https" and url.host != httpx.URL(self._base).host:
+            raise OpenSubtitlesBadResponse(f"download link is not https: {url.scheme}")
         try:
-            response = await self._http.get(link)
+            response = await self._files.get(url)
         except httpx.HTTPError as exc:
             raise OpenSubtitlesUnavailable(detail=repr(exc)) from exc
         if response.status_code != 200:
