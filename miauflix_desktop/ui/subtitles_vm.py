@@ -199,6 +199,7 @@ class SubtitlesViewModel(QObject):
     async def aclose(self) -> None:
         self._unsubscribe()
         await self._tasks.aclose()
+        await self._files.aclose()  # a folder listing still running is cancelled
 
 
 async def _noop() -> None:

@@ -76,3 +76,18 @@ def test_target_names() -> None:
 def test_switch_label() -> None:
     assert switch_label(HD_AVC) == "720p · x264 from YTS"
     assert switch_label(rec(1, "", "", source="therarbg")) == "a source from TheRARBG"
+
+
+def test_hi10p_and_hdr_follow_the_target() -> None:
+    from dataclasses import replace
+
+    hi10p = replace(rec(10, "1080p", "x264"), bit_depth=10)
+    hdr = replace(rec(11, "2160p", "x265"), hdr="HDR10")
+    # mpv on this PC plays both; no TV decodes 10-bit H.264; only HDR panels get HDR.
+    assert decodes(PC_PROFILE, hi10p) and decodes(PC_PROFILE, hdr)
+    assert not decodes(samsung_tv(), hi10p) and not decodes(basic_tv(), hi10p)
+    assert decodes(samsung_tv(), hdr) and not decodes(basic_tv(), hdr)
+    assert decodes(basic_tv(), replace(hi10p, bit_depth=8))
+    # HEVC at 10 bits is ordinary (Main10), not Hi10P.
+    assert decodes(samsung_tv(), replace(rec(12, "1080p", "x265"), bit_depth=10))
+    assert pick_source([hi10p, HD_AVC], samsung_tv(), None) is HD_AVC

@@ -31,13 +31,16 @@ class SourceRecord:
     explanation: str = ""
     playable: bool = True
     file_index: int | None = None
+    hdr: str = ""  # "HDR10,DV"; "" for SDR
+    bit_depth: int | None = None
 
 
 def _record(src: MovieSource) -> SourceRecord:
     return SourceRecord(src.id, src.movie_id, src.hash, src.magnet_link, src.file, src.source,
                         src.size, src.quality, src.video_codec, src.broadcasters,
                         src.watchers, src.streaming_score, src.audio, src.languages,
-                        src.score_explanation, src.playable, src.file_index)
+                        src.score_explanation, src.playable, src.file_index,
+                        src.hdr or "", src.bit_depth)
 
 
 class MovieRepository:

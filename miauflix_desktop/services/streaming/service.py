@@ -47,6 +47,7 @@ TARGETS["tv"] = samsung_tv()
 NO_VIDEO_TEXT = "This source has no video file."
 # How SourceRecord.video_codec may name HEVC (parsett says "x265"; providers vary).
 HEVC_NAMES = frozenset({"x265", "h265", "h.265", "hevc"})
+H264_NAMES = frozenset({"x264", "h264", "h.264", "avc"})
 # A switch must not leave the viewer waiting forever on a source whose metadata never
 # comes (a magnet without peers): give up on it after this long and try the next.
 SWITCH_OPEN_TIMEOUT_S = 20.0
@@ -579,7 +580,7 @@ def target_profile(target: str) -> TargetProfile:
 
 
 def decodes(profile: TargetProfile, record: SourceRecord) -> bool:
-    """Whether ``profile`` can play the release (codec, audio codecs, lines)."""
+    """Whether ``profile`` can play the release (codec, bit depth, HDR, audio, lines)."""
     if profile.name == PC_PROFILE.name and not record.playable:
         return False  # scoring judged it for this PC already
     codec = (record.video_codec or "").lower()
@@ -587,6 +588,11 @@ def decodes(profile: TargetProfile, record: SourceRecord) -> bool:
         return False
     if codec == "av1" and not profile.av1:
         return False
+    # Hi10P: 10-bit H.264, which no TV's hardware decoder handles.
+    if codec in H264_NAMES and (record.bit_depth or 8) >= 10 and not profile.hi10p:
+        return False
+    if record.hdr and not profile.hdr:
+        return False  # an SDR panel shows HDR10/DV washed out (or not at all)
     if any(part in profile.unsupported_audio for part in record.audio.split()):
         return False
     lines = quality_lines(record.quality or "")
