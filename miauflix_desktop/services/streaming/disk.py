@@ -92,8 +92,9 @@ async def send_file_range(loop: asyncio.AbstractEventLoop, transport: asyncio.Tr
             await asyncio.sleep(0)
             continue
         # The socket is full (or cannot be used directly): loop.sendfile waits until it
-        # drains; a slice at a time, so the fast path above resumes when it can.
-        part = min(count - sent, SYNC_BYTES)
+        # drains and then copies the rest itself, a socket buffer per writable event
+        # (non-blocking: the loop never copies more than the buffer takes at once).
+        part = count - sent
         n = await loop.sendfile(transport, fobj, offset + sent, part)
         sent += n
         if n < part:
