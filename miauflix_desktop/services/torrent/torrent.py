@@ -141,6 +141,9 @@ class Torrent:
         self._windows: dict[int, tuple[int, ...]] = {}  # reader id -> raised pieces
         self._applied: set[int] = set()
         self._raised: set[int] = set()
+        # How often a given-up deadline made libtorrent cancel outstanding requests
+        # (see _apply_deadlines_now); tests and benchmarks read it.
+        self.seek_cancels = 0
         self._failure: TorrentError | None = None
         self._resume_future: asyncio.Future[bytes | None] | None = None
         self._removed: asyncio.Future[None] = loop.create_future()
@@ -577,10 +580,23 @@ class Torrent:
                     merged[piece] = deadline
         raised = {p for w in self._windows.values() for p in w
                   if p not in self._have and p not in merged}
-        for piece in self._applied - merged.keys():
-            self._handle.reset_piece_deadline(piece)
-        # reset_piece_deadline leaves libtorrent's top priority on the piece; put
-        # pieces that left every window back to normal so they stop competing.
+        dropped = self._applied - merged.keys()
+        if dropped - self._have:
+            # A deadline given up before its piece arrived: the reader jumped (a seek)
+            # or went away. Its blocks are still requested from the peers, who serve
+            # requests in order, so the new position would wait behind up to a second
+            # of them. Emptying the time-critical list makes libtorrent cancel every
+            # request that is not time-critical when the next deadline is set (below, or
+            # by the next reader): torrent::cancel_non_critical; peers drop them from
+            # their queues. Pieces still wanted get their deadlines back right below.
+            self._handle.clear_piece_deadlines()
+            self.seek_cancels += 1
+        else:
+            for piece in dropped:
+                self._handle.reset_piece_deadline(piece)
+        # reset_piece_deadline and clear_piece_deadlines leave a piece at priority 1
+        # (libtorrent 2.x's remove_time_critical_piece); put pieces that left every
+        # window back to normal, and window pieces back to the window's priority.
         for piece in (self._applied - merged.keys() - raised) | (self._raised - raised
                                                                    - merged.keys()):
             if piece not in self._have:
