@@ -100,10 +100,14 @@ FocusScope {
     Connections {
         target: panel.subsVm
         function onSubtitleLoaded() {
-            // Show the tracks with the new subtitles selected once mpv lists them.
+            // Show the tracks with the new subtitles selected once mpv lists them. mpv's
+            // track list may already have changed before this signal (the command's
+            // reply and the property change race): focus the selected row now, and
+            // again if the list changes after.
             panel.refocusOnTracks = true
             panel.page = "tracks"
             panel.column = 1
+            panel.subRow = panel.selectedRow(panel.subs) + 1
             panel.focusCurrent()
         }
         function onOnlineChanged() {
