@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from miauflix_desktop.core.errors import MiauflixError
 from miauflix_desktop.services.clock import Clock, LoopClock
@@ -115,6 +115,24 @@ async def _default_stats(trackers: Sequence[str],
     return await tracker_stats(trackers, hashes)
 
 
+async def _once_at_a_time(running: dict[int, asyncio.Task[int]], key: int,
+                          start: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    """One search per key at a time: a caller asking while one runs awaits that one.
+
+    Shielded, so a caller that gives up (the screen closed) does not cancel the search
+    the others (or the scheduler) still wait for.
+    """
+    task = running.get(key)
+    if task is None or task.done():
+        task = asyncio.get_running_loop().create_task(start())
+        running[key] = task
+    try:
+        return await asyncio.shield(task)
+    finally:
+        if task.done() and running.get(key) is task:
+            running.pop(key, None)
+
+
 class SourceDiscovery:
     def __init__(self, repo: SourceRepository, providers: Sequence[SourceProvider], *,
                  gate: Gate | None = None, imdb_lookup: ImdbLookup | None = None,
@@ -194,16 +212,8 @@ class SourceDiscovery:
         """Ask every provider about one film, score and store what they list; returns
         how many sources the film has from this search. Raises SearchPaused when the VPN
         gate is closed and SourceSearchFailed when every provider failed."""
-        running = self._searches.get(movie_id)
-        if running is not None and not running.done():
-            return await asyncio.shield(running)
-        task = asyncio.ensure_future(self._search_title(movie_id, progress))
-        self._searches[movie_id] = task
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if task.done():
-                self._searches.pop(movie_id, None)
+        return await _once_at_a_time(self._searches, movie_id,
+                                     lambda: self._search_title(movie_id, progress))
 
     async def _search_title(self, movie_id: int, progress: Progress | None) -> int:
         say = progress or (lambda _text: None)
@@ -296,16 +306,8 @@ class SourceDiscovery:
         """Ask every provider that lists series about one episode; store single-episode
         releases and season packs holding it. Returns how many releases hold it. Raises
         SearchPaused / SourceSearchFailed like search_title()."""
-        running = self._episode_searches.get(episode_id)
-        if running is not None and not running.done():
-            return await asyncio.shield(running)
-        task = asyncio.ensure_future(self._search_episode(episode_id, progress))
-        self._episode_searches[episode_id] = task
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if task.done():
-                self._episode_searches.pop(episode_id, None)
+        return await _once_at_a_time(self._episode_searches, episode_id,
+                                     lambda: self._search_episode(episode_id, progress))
 
     async def _search_episode(self, episode_id: int, progress: Progress | None) -> int:
         say = progress or (lambda _text: None)

@@ -90,6 +90,22 @@ def _year(release_date: str) -> int | None:
     return int(release_date[:4]) if release_date[:4].isdigit() else None
 
 
+def _copy_release(src: MovieSource | EpisodeSource, f: FoundSource) -> None:
+    """What parsing and scoring said about a release, onto its film or series row (both
+    tables have the same release columns)."""
+    src.source_uploaded_at = f.uploaded_at
+    src.quality = f.quality
+    src.video_codec = f.video_codec
+    src.source_type = f.release_type
+    src.audio = f.audio
+    src.languages = f.languages
+    src.hdr = f.hdr
+    src.bit_depth = f.bit_depth
+    src.streaming_score = f.score
+    src.score_explanation = f.explanation
+    src.playable = f.playable
+
+
 def _ref(src: MovieSource) -> SourceRef:
     return SourceRef(src.id, src.movie_id, src.hash, src.magnet_link, src.url,
                      src.release_name, src.source, src.size, src.broadcasters, src.watchers,
@@ -174,17 +190,7 @@ class SourceRepository:
                     # Until our own tracker check, the provider's counts are all we have.
                     src.broadcasters = f.seeds
                     src.watchers = f.peers
-                src.source_uploaded_at = f.uploaded_at
-                src.quality = f.quality
-                src.video_codec = f.video_codec
-                src.source_type = f.release_type
-                src.audio = f.audio
-                src.languages = f.languages
-                src.hdr = f.hdr
-                src.bit_depth = f.bit_depth
-                src.streaming_score = f.score
-                src.score_explanation = f.explanation
-                src.playable = f.playable
+                _copy_release(src, f)
         return new
 
     def sources_of(self, movie_id: int) -> list[SourceRef]:
@@ -425,17 +431,7 @@ class EpisodeSourceRepository:
                 src.size = f.size_bytes or src.size
                 src.broadcasters = f.seeds
                 src.watchers = f.peers
-                src.source_uploaded_at = f.uploaded_at
-                src.quality = f.quality
-                src.video_codec = f.video_codec
-                src.source_type = f.release_type
-                src.audio = f.audio
-                src.languages = f.languages
-                src.hdr = f.hdr
-                src.bit_depth = f.bit_depth
-                src.streaming_score = f.score
-                src.score_explanation = f.explanation
-                src.playable = f.playable
+                _copy_release(src, f)
                 src.season_pack = item.season_pack
                 s.flush()
                 held = {(r.season_number, r.episode_number) for r in src.files}
